@@ -1,0 +1,13 @@
+/**
+ * Settings every package's vitest project shares: workspace packages resolve
+ * to their TypeScript sources, so tests never depend on a stale build.
+ */
+import { fileURLToPath } from 'node:url'
+
+const src = (path: string): string => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
+
+/** Aliases from workspace package names to their sources (most specific first). */
+export const workspaceAliases = [
+  { find: /^@baton\/ledger\/testing$/, replacement: src('ledger/src/testing/index.ts') },
+  { find: /^@baton\/ledger$/, replacement: src('ledger/src/index.ts') },
+]

@@ -1,0 +1,91 @@
+/**
+ * The storage contract every ledger store implements.
+ *
+ * A store keeps receipts as their canonical bytes, addressed by `seq`. It
+ * knows nothing of what a receipt means: the {@link Ledger} assigns `seq`,
+ * `prev` and hashes, and the verifier checks them. The one primitive a store
+ * must get right is the **create-only write at key `seq`**: writing a `seq`
+ * that is already taken fails with a {@link ConflictError} and changes
+ * nothing that was stored. Many writers on many machines can then append to
+ * one ledger without a coordinator: the loser of a race re-reads the head and
+ * tries again.
+ *
+ * @module
+ */
+
+/** One stored receipt: its position and its canonical bytes. */
+export interface StoredLine {
+  /** Position in the ledger, 0-based. */
+  readonly seq: number
+  /** Canonical bytes (RFC 8785 JSON of the envelope), without a trailing newline. */
+  readonly bytes: Uint8Array
+}
+
+/** A receipt ready to be written: position, canonical bytes and leaf hash. */
+export interface EncodedReceipt extends StoredLine {
+  /** RFC 9162 leaf hash of `bytes`, 64 lowercase hex characters. */
+  readonly hash: string
+}
+
+/** The end of a ledger as a store sees it. */
+export interface StoreHead {
+  /** Number of receipts stored; the next append goes to `seq === size`. */
+  readonly size: number
+  /** Leaf hash of receipt `size - 1`, or {@link ZERO_HASH} when empty. */
+  readonly hash: string
+}
+
+/** A byte range of raw ledger text, for verifying a store's files as they are. */
+export interface RawSegment {
+  /** File name or object key, used in problem locations. */
+  readonly name: string
+  /** Size in bytes when known (for progress bars). */
+  readonly size?: number
+  /**
+   * The segment's bytes in order, in chunks of any size. A store may refill
+   * one buffer for every chunk, so a chunk is only valid until the next one
+   * is requested: copy what you keep.
+   */
+  readonly chunks: AsyncIterable<Uint8Array>
+}
+
+/** The storage contract. Implementations: {@link MemoryStore}, {@link FileStore}, and the adapters. */
+export interface LedgerStore {
+  /** Where the ledger lives, for messages (`memory:`, `file:/var/lib/baton/ledger`, `s3://…`). */
+  readonly location: string
+
+  /**
+   * The current head, read from storage (not a cached guess that may be
+   * stale when other writers exist).
+   */
+  head(): Promise<StoreHead>
+
+  /**
+   * Durably writes `entries`, which hold consecutive `seq`s starting at
+   * `entries[0].seq`, each one create-only.
+   *
+   * Resolves only once every entry is durable. If a `seq` is already taken,
+   * rejects with a {@link ConflictError} whose `committed` counts the leading
+   * entries that were written before the conflict (0 for stores whose batches
+   * are atomic). A store may also reject a batch that would leave a gap
+   * (`entries[0].seq > size`) with a `ConflictError`.
+   */
+  append(entries: readonly EncodedReceipt[]): Promise<void>
+
+  /**
+   * Reads receipts with `from <= seq < to` in order (`to` defaults to the
+   * head at the time of the call). Stops early, without error, at the end of
+   * the ledger.
+   */
+  read(from?: number, to?: number): AsyncIterable<StoredLine>
+
+  /**
+   * Optional: the store's raw bytes, segment by segment, exactly as stored
+   * (including torn or malformed lines). The verifier prefers this to
+   * {@link read} so it can report problems by file and line.
+   */
+  rawSegments?(): AsyncIterable<RawSegment>
+
+  /** Releases files, locks and connections. Further calls reject with code `CLOSED`. */
+  close(): Promise<void>
+}

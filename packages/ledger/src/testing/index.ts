@@ -1,0 +1,10 @@
+/**
+ * Test helpers for `@baton/ledger` stores: the store conformance suite every
+ * `LedgerStore` implementation runs, and the helpers behind it (append
+ * workers in other processes, chain checks).
+ *
+ * Needs vitest (an optional peer dependency).
+ *
+ * @module
+ */
+export * from './store-conformance.js'

@@ -1,0 +1,378 @@
+/**
+ * Streaming ledger verification in constant memory.
+ *
+ * {@link verify} reads a ledger's stored bytes once, line by line, and
+ * checks that every line is the canonical bytes of a valid receipt, that
+ * `seq`s run in order without gaps, duplicates or forks, and that every
+ * `prev` is the leaf hash of the receipt before it. It reports counts and
+ * the location of each problem, and says `VERIFIED` only when all of it
+ * holds. See `_chain-check.ts` for the exact rules that classify problems.
+ *
+ * Memory stays constant whatever the ledger's size: one read buffer (grown
+ * only for a longer line), a window of recent hashes for duplicate and fork
+ * detection, and a bounded list of problems.
+ *
+ * Where WebAssembly SIMD is available the read buffer is the memory of a
+ * WebAssembly scanner (`_scan-wasm.ts`) that accepts the common case of a
+ * canonical receipt faster than `scanReceiptAt`; every line it does not
+ * accept goes through the JavaScript scanner exactly as before.
+ *
+ * @module
+ */
+import { ChainCheck, type ProblemKind, type VerifyProblem } from './_chain-check.js'
+import { isHex64, newLineFields, scanLine, scanReceiptAt } from './_scan.js'
+import { acquireWasmScanner } from './_scan-wasm.js'
+import { InvalidInputError, LedgerError } from './errors.js'
+import { leafHashInPlace, ZERO_HASH } from './hash.js'
+import { explainLine, isHashHex } from './receipt.js'
+import type { LedgerStore, RawSegment } from './store.js'
+
+export { PROBLEM_KINDS, type ProblemKind, type VerifyProblem } from './_chain-check.js'
+
+/** What {@link verify} reads: a store, or the raw bytes of one JSONL ledger file in chunks. */
+export type VerifySource = LedgerStore | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
+
+/** Progress of a running verification. */
+export interface VerifyProgress {
+  /** Lines examined so far. */
+  readonly checked: number
+  /** Bytes examined so far. */
+  readonly bytes: number
+  /** Total bytes to examine, when known (from `options.totalBytes` or the store's segment sizes). */
+  readonly totalBytes: number | undefined
+}
+
+/** Options for {@link verify}. */
+export interface VerifyOptions {
+  /**
+   * Where the source starts, for a part of a ledger (an export bundle):
+   * its first `seq` and the leaf hash of the receipt before it. Default
+   * `{ seq: 0, prev: ZERO_HASH }`.
+   */
+  readonly start?: { readonly seq: number; readonly prev: string }
+  /**
+   * A head you trust (remembered earlier, or from a signed checkpoint): the
+   * ledger must hold at least `size` receipts (else `truncated`) and receipt
+   * `size - 1` must have leaf hash `hash` (else `fork`).
+   */
+  readonly trusted?: { readonly size: number; readonly hash: string }
+  /** Most problems listed in the report (counts stay exact); default 1000. */
+  readonly maxProblems?: number
+  /** How many recent receipts are remembered to tell duplicates and forks apart; default 8192. */
+  readonly window?: number
+  /** Total bytes of the source, for progress when the source cannot tell. */
+  readonly totalBytes?: number
+  /** Called every `progressEvery` lines and once at the end. */
+  readonly onProgress?: (progress: VerifyProgress) => void
+  /** Lines between progress calls; default 65,536. */
+  readonly progressEvery?: number
+  /** Aborts the verification (rejects with the signal's reason). */
+  readonly signal?: AbortSignal
+}
+
+/** The result of {@link verify}. */
+export interface VerifyReport {
+  /** `VERIFIED` only when no problem of any kind was found. */
+  readonly status: 'VERIFIED' | 'FAILED'
+  /** Lines examined (receipts and malformed lines). */
+  readonly checked: number
+  /** Lines with no problem. */
+  readonly valid: number
+  /** Receipts the source accounts for: the `seq` after the last one. */
+  readonly size: number
+  /** Leaf hash of receipt `size - 1`, or `ZERO_HASH` when empty; `null` if that receipt is bad or missing. */
+  readonly head: string | null
+  /** Bytes examined. */
+  readonly bytes: number
+  /** Problems per kind (exact, even when the list is cut short). */
+  readonly counts: Readonly<Record<ProblemKind, number>>
+  /** The problems, in the order found, at most `maxProblems`. */
+  readonly problems: readonly VerifyProblem[]
+  /** Problems found but not listed because of `maxProblems`. */
+  readonly problemsOmitted: number
+}
+
+/** Longest line accepted (64 MiB); a longer one is reported as malformed. */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024
+
+function isStore(source: VerifySource): source is LedgerStore {
+  return typeof (source as LedgerStore).head === 'function' && 'location' in source
+}
+
+const NEWLINE = new Uint8Array([10])
+
+async function* storeLines(store: LedgerStore): AsyncIterable<Uint8Array> {
+  for await (const line of store.read()) {
+    yield line.bytes
+    yield NEWLINE
+  }
+}
+
+interface Segment {
+  readonly name: string | undefined
+  readonly size: number | undefined
+  readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
+}
+
+async function* segmentsOf(source: VerifySource): AsyncIterable<Segment> {
+  if (!isStore(source)) {
+    yield { name: undefined, size: undefined, chunks: source }
+    return
+  }
+  if (source.rawSegments === undefined) {
+    yield { name: undefined, size: undefined, chunks: storeLines(source) }
+    return
+  }
+  for await (const seg of source.rawSegments() as AsyncIterable<RawSegment>) {
+    yield { name: seg.name, size: seg.size, chunks: seg.chunks }
+  }
+}
+
+function prevEquals(buf: Uint8Array, at: number, hash: string): boolean {
+  for (let k = 0; k < 64; k++) if (buf[at + k] !== hash.charCodeAt(k)) return false
+  return true
+}
+
+/**
+ * Verifies a ledger by streaming its stored bytes once.
+ *
+ * @param source - a {@link LedgerStore} (its raw segments when it has them,
+ *   so problems are located by file and line) or the bytes of a JSONL ledger.
+ * @returns the report; `status` is `VERIFIED` only when every line checks.
+ * @throws {@link InvalidInputError} for bad options; I/O errors from the source
+ *   propagate unchanged (the CLI maps them to exit code 2).
+ *
+ * @example
+ * ```ts
+ * const report = await verify(await openFileStore('./ledger', { readOnly: true }))
+ * if (report.status !== 'VERIFIED') console.table(report.problems)
+ * ```
+ */
+export async function verify(
+  source: VerifySource,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const start = options.start ?? { seq: 0, prev: ZERO_HASH }
+  if (!Number.isSafeInteger(start.seq) || start.seq < 0) {
+    throw new InvalidInputError('start.seq', 'must be a non-negative integer')
+  }
+  if (!isHashHex(start.prev)) throw new InvalidInputError('start.prev', 'must be 64 lowercase hex')
+  const trusted = options.trusted
+  if (trusted !== undefined) {
+    if (!Number.isSafeInteger(trusted.size) || trusted.size < 0) {
+      throw new InvalidInputError('trusted.size', 'must be a non-negative integer')
+    }
+    if (!isHashHex(trusted.hash))
+      throw new InvalidInputError('trusted.hash', 'must be 64 lowercase hex')
+  }
+  const window = options.window ?? 8192
+  if (!Number.isInteger(window) || window < 2) throw new InvalidInputError('window', 'must be ≥ 2')
+  const progressEvery = options.progressEvery ?? 65_536
+  const check = new ChainCheck({
+    startSeq: start.seq,
+    startPrev: start.prev,
+    window,
+    maxProblems: options.maxProblems ?? 1000,
+    watchSeq: trusted === undefined || trusted.size === 0 ? -1 : trusted.size - 1,
+  })
+  const fields = newLineFields()
+  // The read buffer: the WebAssembly scanner's memory, or a plain buffer without it.
+  const wasm = acquireWasmScanner(1 << 20)
+  let buf = wasm === undefined ? Buffer.allocUnsafeSlow(1 << 20) : wasm.buf
+  let checked = 0
+  let bytes = 0
+  let totalBytes = options.totalBytes
+  let nextProgress = progressEvery
+  const progress = (): void => options.onProgress?.({ checked, bytes, totalBytes })
+
+  /** A line `[s, e)` that the fast scan did not accept: explain it, or take the slow path. */
+  const slowLine = (s: number, e: number, line: number, file: string | undefined): void => {
+    if (!scanLine(buf, s, e, fields)) {
+      check.malformed(line, file, e === s ? 'empty line' : explainLine(buf.subarray(s, e)))
+      return
+    }
+    settle(s, e, line, file)
+  }
+
+  /** The `prev` the WebAssembly scanner compares with (see `WasmScanner.expectPrev`). */
+  let wasmPrev: string | null = null
+
+  /**
+   * A scanned receipt `[s, e)` (fields filled): hash it in place and settle it.
+   * `prevOk`: the WebAssembly scanner found that its `prev` is `wasmPrev`.
+   */
+  const settle = (
+    s: number,
+    e: number,
+    line: number,
+    file: string | undefined,
+    prevOk = false,
+  ): void => {
+    const hash = leafHashInPlace(buf, s, e)
+    const seq = fields.seq
+    if (
+      check.canFast(seq) &&
+      ((prevOk && wasmPrev === check.linkHash) || prevEquals(buf, fields.prevAt, check.linkHash!))
+    ) {
+      check.fastSettle(hash, line, file)
+      if (wasm !== undefined) {
+        wasm.expectPrev(hash)
+        wasmPrev = hash
+      }
+      return
+    }
+    if (!isHex64(buf, fields.prevAt)) {
+      check.malformed(line, file, 'prev is not 64 lowercase hex characters')
+      return
+    }
+    check.receipt({
+      seq,
+      hash,
+      prev: buf.toString('latin1', fields.prevAt, fields.prevAt + 64),
+      line,
+      file,
+    })
+  }
+
+  try {
+    for await (const segment of segmentsOf(source)) {
+      if (segment.size !== undefined && options.totalBytes === undefined) {
+        totalBytes = (totalBytes ?? 0) + segment.size
+      }
+      const file = segment.name
+      let line = 0
+      let len = 1 // buf[0] is kept free so the first line can be hashed in place
+      let skipping = false // inside an over-long line, dropping bytes until its newline
+      for await (const chunk of segment.chunks) {
+        options.signal?.throwIfAborted()
+        bytes += chunk.length
+        if (len + chunk.length > buf.length) {
+          const capacity = Math.max(buf.length * 2, len + chunk.length)
+          if (wasm === undefined) {
+            const grown = Buffer.allocUnsafeSlow(capacity)
+            buf.copy(grown, 0, 0, len)
+            buf = grown
+          } else {
+            buf = wasm.grow(capacity) // keeps the contents
+          }
+        }
+        buf.set(chunk, len)
+        len += chunk.length
+        const view = buf.subarray(0, len)
+        let pos = 1
+        while (pos < len) {
+          let nl: number
+          if (skipping) {
+            nl = view.indexOf(10, pos)
+            if (nl < 0) break
+            line++
+            checked++
+            skipping = false
+            check.malformed(line, file, `line longer than ${MAX_LINE_BYTES} bytes`)
+          } else {
+            // Fast path: scan the receipt in place; it must end right before a newline.
+            // The WebAssembly scanner, when it accepts, finds what scanReceiptAt would.
+            let prevOk = false
+            nl = wasm === undefined ? -1 : wasm.scanAt(pos, len)
+            if (nl >= 0) {
+              fields.seq = wasm!.seq
+              fields.prevAt = wasm!.prevAt
+              prevOk = wasm!.prevExpected
+            } else {
+              nl = scanReceiptAt(buf, pos, len, fields)
+            }
+            if (nl > 0 && nl < len && buf[nl] === 10) {
+              line++
+              checked++
+              settle(pos, nl, line, file, prevOk)
+            } else {
+              nl = view.indexOf(10, pos)
+              if (nl < 0) break // incomplete line: wait for the next chunk
+              line++
+              checked++
+              slowLine(pos, nl, line, file)
+            }
+          }
+          pos = nl + 1
+          if (checked >= nextProgress) {
+            nextProgress += progressEvery
+            progress()
+          }
+        }
+        if (pos > 1) {
+          buf.copyWithin(1, pos, len)
+          len -= pos - 1
+        }
+        if (len - 1 > MAX_LINE_BYTES) {
+          skipping = true
+          len = 1
+        }
+      }
+      if (len > 1 || skipping) {
+        line++
+        checked++
+        check.malformed(
+          line,
+          file,
+          skipping
+            ? `line longer than ${MAX_LINE_BYTES} bytes`
+            : 'torn line: no newline at the end',
+        )
+      }
+    }
+  } finally {
+    wasm?.release()
+  }
+  check.finish()
+
+  if (trusted !== undefined) {
+    if (check.expected < trusted.size) {
+      check.report(
+        {
+          kind: 'truncated',
+          seq: check.expected,
+          expected: String(trusted.size),
+          actual: String(check.expected),
+          message: `the ledger holds ${check.expected} receipts but a trusted head says ${trusted.size}`,
+        },
+        false,
+      )
+    } else if (trusted.size > 0 && check.watched !== trusted.hash) {
+      check.report(
+        {
+          kind: 'fork',
+          seq: trusted.size - 1,
+          expected: trusted.hash,
+          actual: check.watched ?? '(missing or malformed)',
+          message: `receipt ${trusted.size - 1} differs from the trusted head: the history diverges at or before it`,
+        },
+        false,
+      )
+    }
+  }
+  progress()
+  const problems = check.problems.length + check.omitted
+  const size = check.expected
+  const head = size === start.seq ? start.prev : (check.hashAt(size - 1) ?? null)
+  return {
+    status: problems === 0 ? 'VERIFIED' : 'FAILED',
+    checked,
+    valid: checked - check.lineProblems,
+    size,
+    head: size === 0 ? ZERO_HASH : head,
+    bytes,
+    counts: { ...check.counts },
+    problems: check.problems,
+    problemsOmitted: check.omitted,
+  }
+}
+
+/** Throws a `CORRUPT` {@link LedgerError} summarising a failed report; returns it when verified. */
+export function assertVerified(report: VerifyReport): VerifyReport {
+  if (report.status === 'VERIFIED') return report
+  const first = report.problems[0]
+  throw new LedgerError(
+    'CORRUPT',
+    `ledger failed verification: ${report.checked - report.valid} bad lines${first === undefined ? '' : `; first: ${first.message}`}`,
+  )
+}

@@ -1,0 +1,121 @@
+/**
+ * The `baton` program: argument parsing and dispatch to the commands.
+ *
+ * @module
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { version } from '../package.json'
+import { appendCommand } from './commands/append.js'
+import { demoCommand } from './commands/demo.js'
+import { initCommand } from './commands/init.js'
+import { inspectCommand } from './commands/inspect.js'
+import { verifyCommand } from './commands/verify.js'
+import { describeError, EXIT_OK, EXIT_USAGE } from './errors.js'
+import { type CliIo, processIo } from './io.js'
+
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+      throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`)
+    }
+    return Number(value)
+  }
+}
+
+const jsonOption = () => new Option('--json', 'print JSON instead of text').default(false)
+
+/** Builds the program; `run` receives each command's exit code. */
+function program(io: CliIo, run: (code: Promise<number>) => void): Command {
+  const cmd = new Command('baton')
+    .description('Create, append to, inspect and verify baton receipt ledgers.')
+    .version(version, '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError('(run baton --help for usage)')
+
+  cmd
+    .command('demo')
+    .description('record a simulated failover in a new file ledger, verify it and print the report')
+    .option('--dir <dir>', 'where to create the ledger (default: a new temporary directory)')
+    .addOption(jsonOption())
+    .action((o: { dir?: string; json: boolean }) =>
+      run(demoCommand(io, o.dir === undefined ? { json: o.json } : { dir: o.dir, json: o.json })),
+    )
+
+  cmd
+    .command('init')
+    .description('create an empty file ledger in <dir>')
+    .argument('<dir>', 'ledger directory (created if missing; must be empty)')
+    .addOption(jsonOption())
+    .action((dir: string, o: { json: boolean }) => run(initCommand(io, dir, o)))
+
+  cmd
+    .command('append')
+    .description('append a receipt (--type/--data), or one per JSON line on stdin')
+    .argument('<dir>', 'ledger directory')
+    .option('--type <type>', 'dotted receipt type, e.g. failover.completed')
+    .option('--data <json>', 'receipt data: a JSON object (default {})')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nWithout --type, reads JSON lines {"type": "...", "data": {...}} from stdin;\nall lines are checked before any is written.',
+    )
+    .action((dir: string, o: { type?: string; data?: string; json: boolean }) =>
+      run(appendCommand(io, dir, o)),
+    )
+
+  cmd
+    .command('verify')
+    .description('check every receipt and link; exit 0 VERIFIED, 1 integrity problem, 2 error')
+    .argument('<dir>', 'ledger directory')
+    .addOption(jsonOption())
+    .option('--show <n>', 'problems listed in the text summary', nonNegativeInt('--show'), 20)
+    .action((dir: string, o: { json: boolean; show: number }) => run(verifyCommand(io, dir, o)))
+
+  cmd
+    .command('inspect')
+    .description('print receipts, oldest first')
+    .argument('<dir>', 'ledger directory')
+    .option('--from <seq>', 'first receipt (default 0)', nonNegativeInt('--from'))
+    .option('--to <seq>', 'last receipt, inclusive (default: the last)', nonNegativeInt('--to'))
+    .addOption(jsonOption())
+    .action((dir: string, o: { from?: number; to?: number; json: boolean }) =>
+      run(inspectCommand(io, dir, o)),
+    )
+
+  return cmd
+}
+
+/**
+ * Runs the `baton` command line with `argv` (without the node and script
+ * paths) and resolves to the exit code: 0 success, 1 integrity problem
+ * (`verify`), 2 usage, input or I/O error.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(['verify', './ledger', '--json'])
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let result: Promise<number> | undefined
+  try {
+    await program(io, (code) => {
+      result = code
+    }).parseAsync([...argv], { from: 'user' })
+    return result === undefined ? EXIT_OK : await result
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+        ? EXIT_OK
+        : EXIT_USAGE
+    }
+    io.stderr.write(`${describeError(error)}\n`)
+    if (io.env.BATON_DEBUG === '1' && error instanceof Error) io.stderr.write(`${error.stack}\n`)
+    return EXIT_USAGE
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * `pnpm bench`: every benchmark, each with a baseline measured in the same
+ * run, printed as Markdown for BENCHMARKS.md and saved to
+ * `.bench-data/results.json`.
+ *
+ * Scale with BENCH_RECEIPTS (verify throughput, default 1,000,000),
+ * BENCH_RSS_RECEIPTS (peak-memory run, default 5,000,000) and
+ * BENCH_APPENDS (append run, default 300,000). Select groups by name:
+ * `pnpm bench verify append`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { machine, type Row } from './_harness.ts'
+import { DATA_DIR } from './_ledger-file.ts'
+import { benchAppend } from './append.ts'
+import { benchPrimitives } from './primitives.ts'
+import { benchVerify } from './verify.ts'
+
+const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback)
+const wanted = new Set(process.argv.slice(2))
+const want = (group: string): boolean => wanted.size === 0 || wanted.has(group)
+
+const rows: Row[] = []
+const started = new Date()
+if (want('primitives')) rows.push(...benchPrimitives())
+if (want('verify'))
+  rows.push(
+    ...(await benchVerify(env('BENCH_RECEIPTS', 1_000_000), env('BENCH_RSS_RECEIPTS', 5_000_000))),
+  )
+if (want('append')) rows.push(...(await benchAppend(env('BENCH_APPENDS', 300_000))))
+
+const lines = [
+  `Run ${started.toISOString()} on ${machine()}.`,
+  '',
+  '| group | benchmark | result | baseline (same run) | ratio | target |',
+  '|---|---|---|---|---|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.group} | ${r.name} | ${r.value} | ${r.baseline ?? ''} | ${r.ratio ?? ''} | ${r.target === undefined ? '' : `${r.target} ${r.ok ? '✅' : '❌'}`} |`,
+  ),
+]
+process.stdout.write(`${lines.join('\n')}\n`)
+mkdirSync(DATA_DIR, { recursive: true })
+writeFileSync(
+  join(DATA_DIR, 'results.json'),
+  JSON.stringify({ started, machine: machine(), rows }, null, 2),
+)
+if (rows.some((r) => r.ok === false)) process.exitCode = 1

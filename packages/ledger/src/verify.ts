@@ -114,18 +114,20 @@ interface Segment {
   readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 }
 
-async function* segmentsOf(source: VerifySource): AsyncIterable<Segment> {
-  if (!isStore(source)) {
-    yield { name: undefined, size: undefined, chunks: source }
-    return
-  }
+/**
+ * The source as a list of segments. A store's segment list is collected up
+ * front (its chunks stay lazy) so progress knows the total size from the start.
+ */
+async function segmentsOf(source: VerifySource): Promise<Segment[]> {
+  if (!isStore(source)) return [{ name: undefined, size: undefined, chunks: source }]
   if (source.rawSegments === undefined) {
-    yield { name: undefined, size: undefined, chunks: storeLines(source) }
-    return
+    return [{ name: undefined, size: undefined, chunks: storeLines(source) }]
   }
+  const segments: Segment[] = []
   for await (const seg of source.rawSegments() as AsyncIterable<RawSegment>) {
-    yield { name: seg.name, size: seg.size, chunks: seg.chunks }
+    segments.push({ name: seg.name, size: seg.size, chunks: seg.chunks })
   }
+  return segments
 }
 
 function prevEquals(buf: Uint8Array, at: number, hash: string): boolean {
@@ -235,10 +237,11 @@ export async function verify(
   }
 
   try {
-    for await (const segment of segmentsOf(source)) {
-      if (segment.size !== undefined && options.totalBytes === undefined) {
-        totalBytes = (totalBytes ?? 0) + segment.size
-      }
+    const segments = await segmentsOf(source)
+    if (options.totalBytes === undefined && segments.every((seg) => seg.size !== undefined)) {
+      totalBytes = segments.reduce((sum, seg) => sum + seg.size!, 0)
+    }
+    for (const segment of segments) {
       const file = segment.name
       let line = 0
       let len = 1 // buf[0] is kept free so the first line can be hashed in place

@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -5,6 +8,7 @@ import {
   createMemoryStore,
   InvalidInputError,
   leafHash,
+  openFileStore,
   type VerifyOptions,
   type VerifyReport,
   verify,
@@ -273,6 +277,46 @@ describe('verify: tampering', () => {
       ),
       { numRuns: 400 },
     )
+  })
+})
+
+describe('verify: a file store', () => {
+  it('locates problems by segment file and line, and knows the total size up front', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'baton-verify-'))
+    try {
+      const store = await openFileStore(dir, { create: true, segmentBytes: 1500 })
+      const ledger = createLedger({ store })
+      for (let i = 0; i < 40; i++) await ledger.append({ type: 'a.b', data: { i } })
+      await ledger.close()
+      const segs = (await readdir(join(dir, 'segments'))).sort()
+      expect(segs.length).toBeGreaterThan(2)
+      // Change receipt 1 of the second segment.
+      const second = join(dir, 'segments', segs[1]!)
+      const text = await readFile(second, 'utf8')
+      const first = Number(segs[1]!.slice(0, 20))
+      await writeFile(second, text.replace(`{"i":${first + 1}}`, `{"i":${first + 100}}`))
+      const sizes = await Promise.all(
+        segs.map(async (f) => (await stat(join(dir, 'segments', f))).size),
+      )
+      const total = sizes.reduce((a, b) => a + b, 0)
+      const reader = await openFileStore(dir, { readOnly: true })
+      const totals: (number | undefined)[] = []
+      const report = await verify(reader, {
+        progressEvery: 5,
+        onProgress: (p) => totals.push(p.totalBytes),
+      })
+      await reader.close()
+      expect(new Set(totals)).toEqual(new Set([total]))
+      expect(report.problems).toHaveLength(1)
+      expect(report.problems[0]).toMatchObject({
+        kind: 'hash-mismatch',
+        seq: first + 1,
+        line: 2,
+        file: second,
+      })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -30,6 +30,16 @@ export function leafHash(bytes: Uint8Array | string): string {
   return nodeHash('sha256', scratch.subarray(0, need), 'hex')
 }
 
+/** RFC 9162 leaf hash, SHA-256(0x00 ‖ bytes), as 32 raw bytes (for Merkle trees). */
+export function leafHashBytes(bytes: Uint8Array | string): Uint8Array {
+  const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes
+  const need = data.length + 1
+  if (scratch.length < need) scratch = new Uint8Array(Math.max(need, scratch.length * 2))
+  scratch[0] = 0
+  scratch.set(data, 1)
+  return nodeHash('sha256', scratch.subarray(0, need), 'buffer')
+}
+
 /**
  * RFC 9162 leaf hash of `buf[start, end)` where `buf[start - 1]` may be
  * overwritten temporarily (it is restored before returning). Lets the

@@ -1,0 +1,7 @@
+export * from './context.js'
+export * from './database.js'
+export * from './lease.js'
+export * from './notifier.js'
+export * from './probe.js'
+export * from './scaler.js'
+export * from './traffic-router.js'

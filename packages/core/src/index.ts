@@ -1,4 +1,7 @@
 export * from './clock.js'
 export * from './errors.js'
+export * from './events.js'
 export * from './machine.js'
 export * from './ports/index.js'
+export * from './receipts.js'
+export * from './replay.js'

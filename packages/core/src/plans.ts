@@ -1,0 +1,414 @@
+/**
+ * The default plans: from an {@link Operation}, a decision and the ports,
+ * the failover plan, the failback plan (see `failback.ts`) and the rollback
+ * plan — the runbooks' procedures as DAGs.
+ *
+ * Failover (steps in brackets only with the port or option that enables them):
+ *
+ * ```
+ * [notify-initiated] ───────────────────────────────────────────────────────────┐
+ * preflight ─▶ [approval] ─┬─▶ snapshot* ─▶ fence ─▶ promote ─▶ verify-writes ─┐ │
+ *                          └─▶ [scale] ─────────────────────────────────────────┴─▶ shift-traffic
+ *   ─▶ [verify-endpoint] ─▶ [notify-completed]                 (* graceful only)
+ * ```
+ *
+ * The database chain (snapshot → fence → promote → verify-writes) exists
+ * only with `database: 'promote'`. Rollback: [notify-initiated] →
+ * shift-traffic (back) → [verify-endpoint] → [scale-back] → [notify-completed].
+ *
+ * Notifications: the machine also emits `notify` effects for initiated /
+ * completed / failed. A controller that passes a `notifier` here should not
+ * send those too (or pass none here and send them itself).
+ *
+ * @module
+ */
+import { ConfigError } from './errors.js'
+import type { PlanResult } from './executor.js'
+import { createFailbackPlan, type FailbackPlanOptions } from './failback.js'
+import type { Operation } from './machine.js'
+import { type AnyStepSpec, createPlan, type Plan, type PlanMode, type StepData } from './plan.js'
+import type { Database } from './ports/database.js'
+import type { Notifier } from './ports/notifier.js'
+import type { Probe } from './ports/probe.js'
+import type { Scaler } from './ports/scaler.js'
+import type { TrafficRouter, Weights } from './ports/traffic-router.js'
+import { bestEffort } from './steps/_common.js'
+import { type FenceResult, fenceStep } from './steps/fence.js'
+import { type NotifyResult, notifyStep } from './steps/notify.js'
+import { type PreflightResult, preflightStep } from './steps/preflight.js'
+import { type PromoteResult, promoteStep } from './steps/promote.js'
+import { type DesiredCapacityInput, type ScaleResult, scaleStep } from './steps/scale.js'
+import { allTrafficTo, type ShiftTrafficResult, shiftTrafficStep } from './steps/shift-traffic.js'
+import { type SnapshotResult, snapshotStep } from './steps/snapshot.js'
+import { type VerifyEndpointResult, verifyEndpointStep } from './steps/verify-endpoint.js'
+import { type VerifyWritesResult, verifyWritesStep } from './steps/verify-writes.js'
+import {
+  type ApprovalResult,
+  type Approvals,
+  waitForApprovalStep,
+} from './steps/wait-for-approval.js'
+
+/** What the default plans need to know about the decision. */
+export interface PlanDecision {
+  /** Graceful (switchover: snapshot, wait for lag 0) or ungraceful (the source is down). */
+  readonly graceful: boolean
+  /** Promote the replica in the target before moving traffic, or move the application layer only. */
+  readonly database: 'promote' | 'none'
+  /** Proceed when the lag is above the limit (audited in the preflight result). */
+  readonly allowDataLoss?: boolean
+  /** Wait for an operator's approval after preflight (needs `approvals`). */
+  readonly requireApproval?: boolean
+}
+
+/** The ports the default plans use. */
+export interface PlanPorts {
+  /** Probes of the regions (the one for each region is picked by `region`). */
+  readonly probes: Probe | readonly Probe[]
+  /** A probe of the global endpoint reporting `servedBy`: adds `verify-endpoint`. */
+  readonly globalProbe?: Probe
+  readonly router: TrafficRouter
+  /** Needed when the decision promotes. */
+  readonly database?: Database
+  /** Adds `scale` (failover), the preflight capacity check and `scale-back` (rollback). */
+  readonly scaler?: Scaler
+  /** Adds notify steps. */
+  readonly notifier?: Notifier
+  /** Needed when the decision requires approval. */
+  readonly approvals?: Approvals
+}
+
+/** Tuning of the failover plan. */
+export interface FailoverPlanOptions {
+  /** Replication lag limit of the preflight, in ms. Default 60 000. */
+  readonly maxLagMs?: number
+  /** Ready instances the target needs at preflight. Default 1. */
+  readonly minReady?: number
+  /**
+   * Desired capacity of the target. Default: the source's desired capacity
+   * when it can be read within 10 s, else the target's current one.
+   */
+  readonly scaleTo?: number | ((input: DesiredCapacityInput) => number | Promise<number>)
+  /** `verify-endpoint` tuning. */
+  readonly verifyEndpoint?: {
+    readonly times?: number
+    readonly intervalMs?: number
+    readonly maxChecks?: number
+  }
+  /** Steps run at once at most. */
+  readonly concurrency?: number
+}
+
+/** Results of a failover plan by step id. */
+export interface FailoverPlanResults {
+  readonly 'notify-initiated'?: NotifyResult
+  readonly preflight?: PreflightResult
+  readonly approval?: ApprovalResult
+  readonly snapshot?: SnapshotResult
+  readonly fence?: FenceResult
+  readonly promote?: PromoteResult
+  readonly 'verify-writes'?: VerifyWritesResult
+  readonly scale?: ScaleResult
+  readonly 'shift-traffic'?: ShiftTrafficResult
+  readonly 'verify-endpoint'?: VerifyEndpointResult
+  readonly 'notify-completed'?: NotifyResult
+}
+
+/** Results of a rollback plan by step id. */
+export interface RollbackPlanResults {
+  readonly 'notify-initiated'?: NotifyResult
+  readonly 'shift-traffic'?: ShiftTrafficResult
+  readonly 'verify-endpoint'?: VerifyEndpointResult
+  readonly 'scale-back'?: ScaleResult
+  readonly 'notify-completed'?: NotifyResult
+}
+
+/** The mode of a decision. */
+export function planModeOf(decision: Pick<PlanDecision, 'graceful'>): PlanMode {
+  return decision.graceful ? 'graceful' : 'ungraceful'
+}
+
+/** The default desired capacity of the target: the source's, if readable within 10 s. */
+async function mirrorSource(scaler: Scaler, input: DesiredCapacityInput): Promise<number> {
+  const source = await bestEffort(input.clock, 10_000, input.call, (c) =>
+    scaler.capacity(input.operation.from, c),
+  )
+  return source.ok ? Math.max(source.value.desired, input.current.desired) : input.current.desired
+}
+
+/** The failover plan for `operation` (see the module's graph). */
+export function createFailoverPlan(
+  operation: Operation,
+  decision: PlanDecision,
+  ports: PlanPorts,
+  options: FailoverPlanOptions = {},
+): Plan<FailoverPlanResults> {
+  const { from, to } = operation
+  const steps: AnyStepSpec[] = []
+  const add = (s: AnyStepSpec): string => {
+    steps.push(s)
+    return s.id
+  }
+  if (decision.database === 'promote' && ports.database === undefined) {
+    throw new ConfigError('ports.database', 'is required when the decision promotes the database')
+  }
+  if (decision.requireApproval === true && ports.approvals === undefined) {
+    throw new ConfigError('ports.approvals', 'is required when the decision requires approval')
+  }
+  const initiated =
+    ports.notifier === undefined
+      ? undefined
+      : add(notifyStep({ id: 'notify-initiated', notifier: ports.notifier, kind: 'initiated' }))
+
+  let gate = add(
+    preflightStep({
+      id: 'preflight',
+      title: `Preflight: ${to} healthy, ready${decision.database === 'promote' ? ', replication lag within the limit' : ''}`,
+      probes: ports.probes,
+      ...(ports.scaler === undefined ? {} : { scaler: ports.scaler }),
+      ...(options.minReady === undefined ? {} : { minReady: options.minReady }),
+      ...(decision.database === 'promote' ? { database: ports.database! } : {}),
+      ...(options.maxLagMs === undefined ? {} : { maxLagMs: options.maxLagMs }),
+      allowDataLoss: decision.allowDataLoss === true,
+    }),
+  )
+  if (decision.requireApproval === true) {
+    gate = add(
+      waitForApprovalStep({
+        id: 'approval',
+        title: `Wait for approval of the ${operation.kind} ${from} → ${to}`,
+        approvals: ports.approvals!,
+        dependsOn: [gate],
+        ...(ports.notifier === undefined ? {} : { notifier: ports.notifier }),
+      }),
+    )
+  }
+
+  const beforeTraffic: string[] = []
+  if (decision.database === 'promote') {
+    const database = ports.database!
+    const snapshot = add(
+      snapshotStep({
+        id: 'snapshot',
+        title: `Final snapshot of the primary in ${from}`,
+        database,
+        probes: ports.probes,
+        dependsOn: [gate],
+        when: 'graceful',
+      }),
+    )
+    const fence = add(
+      fenceStep({
+        id: 'fence',
+        title: `Fence the old primary in ${from}`,
+        database,
+        dependsOn: [snapshot],
+      }),
+    )
+    const promote = add(
+      promoteStep({
+        id: 'promote',
+        title: `Promote the replica in ${to}`,
+        database,
+        dependsOn: [fence],
+      }),
+    )
+    beforeTraffic.push(
+      add(
+        verifyWritesStep({
+          id: 'verify-writes',
+          title: `Verify ${to} accepts writes`,
+          database,
+          dependsOn: [promote],
+        }),
+      ),
+    )
+  }
+  if (ports.scaler !== undefined) {
+    const scaler = ports.scaler
+    beforeTraffic.push(
+      add(
+        scaleStep({
+          id: 'scale',
+          title: `Scale ${to} up`,
+          scaler,
+          desired: options.scaleTo ?? ((input) => mirrorSource(scaler, input)),
+          dependsOn: [gate],
+        }),
+      ),
+    )
+  }
+  let last = add(
+    shiftTrafficStep({
+      id: 'shift-traffic',
+      title: `Shift all traffic from ${from} to ${to}`,
+      router: ports.router,
+      dependsOn: beforeTraffic.length > 0 ? beforeTraffic : [gate],
+    }),
+  )
+  if (ports.globalProbe !== undefined) {
+    last = add(
+      verifyEndpointStep({
+        id: 'verify-endpoint',
+        title: `Verify the global endpoint reports ${to}`,
+        probe: ports.globalProbe,
+        dependsOn: [last],
+        ...options.verifyEndpoint,
+      }),
+    )
+  }
+  if (ports.notifier !== undefined) {
+    add(
+      notifyStep({
+        id: 'notify-completed',
+        notifier: ports.notifier,
+        kind: 'completed',
+        dependsOn: [last, ...(initiated === undefined ? [] : [initiated])],
+      }),
+    )
+  }
+  return createPlan<FailoverPlanResults>({
+    id: 'failover',
+    title: `${decision.graceful ? 'Graceful' : 'Ungraceful'} failover ${from} → ${to}`,
+    steps,
+    mode: planModeOf(decision),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+  })
+}
+
+/** Tuning of the rollback plan. */
+export interface RollbackPlanOptions {
+  /** The failed plan's result: its `shift-traffic.previous` and `scale.previousDesired` are restored. */
+  readonly previous?: PlanResult<unknown>
+  /** Weights to restore. Default: the failed plan's previous weights, else all to the operation's `to`. */
+  readonly weights?: Weights
+  /** Desired capacity to scale the operation's `from` back to. Default: the failed plan's previous. */
+  readonly scaleBackTo?: number
+}
+
+/**
+ * The rollback plan for `operation` (a `rollback` operation: `from` is
+ * where traffic went, `to` where it returns). A promoted database is not
+ * demoted: the `Database` port cannot, and operators decide that.
+ */
+export function createRollbackPlan(
+  operation: Operation,
+  ports: Omit<PlanPorts, 'database' | 'approvals'>,
+  options: RollbackPlanOptions = {},
+): Plan<RollbackPlanResults> {
+  const { from, to } = operation
+  const previous = options.previous?.results as StepData | undefined
+  const shifted = previous?.['shift-traffic'] as ShiftTrafficResult | undefined
+  const scaled = previous?.scale as ScaleResult | undefined
+  const weights = options.weights ?? shifted?.previous ?? allTrafficTo(operation)
+  const scaleBackTo =
+    options.scaleBackTo ??
+    (scaled !== undefined && scaled.region === from ? scaled.previousDesired : undefined)
+  const steps: AnyStepSpec[] = []
+  const add = (s: AnyStepSpec): string => {
+    steps.push(s)
+    return s.id
+  }
+  const initiated =
+    ports.notifier === undefined
+      ? undefined
+      : add(notifyStep({ id: 'notify-initiated', notifier: ports.notifier, kind: 'initiated' }))
+  let last = add(
+    shiftTrafficStep({
+      id: 'shift-traffic',
+      title: `Shift traffic back from ${from} to ${to}`,
+      router: ports.router,
+      weights,
+    }),
+  )
+  if (ports.globalProbe !== undefined) {
+    last = add(
+      verifyEndpointStep({
+        id: 'verify-endpoint',
+        title: `Verify the global endpoint reports ${to}`,
+        probe: ports.globalProbe,
+        dependsOn: [last],
+      }),
+    )
+  }
+  if (ports.scaler !== undefined && scaleBackTo !== undefined) {
+    last = add(
+      scaleStep({
+        id: 'scale-back',
+        title: `Scale ${from} back to ${scaleBackTo}`,
+        scaler: ports.scaler,
+        region: 'from',
+        desired: scaleBackTo,
+        waitForReady: 0,
+        dependsOn: [last],
+      }),
+    )
+  }
+  if (ports.notifier !== undefined) {
+    add(
+      notifyStep({
+        id: 'notify-completed',
+        notifier: ports.notifier,
+        kind: 'completed',
+        dependsOn: [last, ...(initiated === undefined ? [] : [initiated])],
+      }),
+    )
+  }
+  return createPlan<RollbackPlanResults>({
+    id: 'rollback',
+    title: `Roll back ${from} → ${to}`,
+    steps,
+    mode: 'graceful',
+  })
+}
+
+/** Input of {@link createOperationPlan}. */
+export interface OperationPlanInput {
+  readonly decision: PlanDecision
+  readonly ports: PlanPorts
+  readonly failover?: FailoverPlanOptions
+  readonly failback?: Omit<FailbackPlanOptions, 'router' | 'probes' | 'operation'>
+  readonly rollback?: RollbackPlanOptions
+}
+
+/**
+ * The default plan for a machine `run-plan` effect's operation: failover,
+ * failback or rollback by `operation.kind`.
+ */
+export function createOperationPlan(
+  operation: Operation,
+  input: OperationPlanInput,
+): Plan<StepData> {
+  const { ports } = input
+  switch (operation.kind) {
+    case 'failover':
+      return createFailoverPlan(operation, input.decision, ports, input.failover) as Plan<StepData>
+    case 'failback':
+      return createFailbackPlan({
+        router: ports.router,
+        probes: ports.probes,
+        operation,
+        ...(ports.scaler === undefined ? {} : { scaler: ports.scaler }),
+        ...(ports.notifier === undefined ? {} : { notifier: ports.notifier }),
+        ...(ports.globalProbe === undefined ? {} : { globalProbe: ports.globalProbe }),
+        ...input.failback,
+      }) as Plan<StepData>
+    case 'rollback':
+      return createRollbackPlan(operation, ports, input.rollback) as Plan<StepData>
+  }
+}
+
+/**
+ * The data loss of a failover run, in ms, as well as it can be told: what
+ * the database reported lost, else the lag at promotion, else the lag at
+ * preflight; 0 for a graceful promotion; `null` when unknown. Feeds the
+ * RPO of `failover.completed`.
+ */
+export function failoverDataLossMs(result: PlanResult<FailoverPlanResults>): number | null {
+  const promote = result.results.promote
+  if (promote !== undefined) {
+    if (promote.lost?.ms !== undefined) return promote.lost.ms
+    if (promote.graceful) return 0
+    if (promote.lagMsAtPromotion !== null) return promote.lagMsAtPromotion
+  }
+  return result.results.preflight?.lag?.lagMs ?? null
+}

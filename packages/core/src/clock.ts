@@ -75,13 +75,21 @@ export interface VirtualClock extends Clock {
 }
 
 /**
- * Lets every pending microtask run: the microtask queue drains completely
- * before the next macrotask, so one `setImmediate` turn is enough for code
- * that only awaits promises (in-memory adapters, the engine itself).
+ * Lets the code woken by a timer run to its next wait before time moves on:
+ * every microtask, and every `setImmediate` callback that code queues (the
+ * ledger's group commit defers a flush with one), turn after turn, until no
+ * `setImmediate` is pending. Real I/O is not waited for: drills and tests on
+ * a virtual clock use in-memory adapters.
  */
-function settle(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve))
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 10_000; turn++) {
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    if (!process.getActiveResourcesInfo().includes('Immediate')) return
+  }
 }
+
+/** Most timers one `advance`/`next` may fire before the clock gives up (see {@link VirtualClock}). */
+const MAX_TIMERS_PER_STEP = 1_000_000
 
 /**
  * A virtual clock starting at `startMs` (default 2026-01-01T00:00:00Z).
@@ -93,9 +101,25 @@ export function createVirtualClock(startMs = Date.UTC(2026, 0, 1)): VirtualClock
   let seq = 0
   const timers: Timer[] = []
 
-  const fireDue = async (until: number): Promise<number> => {
+  /**
+   * Fires due timers in order until none is due at or before `until`.
+   * Bounded: code that keeps re-arming zero-delay timers would otherwise
+   * never let virtual time move.
+   */
+  const fireDue = async (
+    until: number,
+    maxTimers = MAX_TIMERS_PER_STEP,
+    stopAtLimit = false,
+  ): Promise<number> => {
     let fired = 0
     for (;;) {
+      if (fired >= maxTimers) {
+        if (stopAtLimit) return fired
+        throw new CoreError(
+          'TIMEOUT',
+          `virtual clock: ${fired} timers fired without time passing ${until}; is something polling with sleep(0)?`,
+        )
+      }
       await settle()
       let i = -1
       for (let k = 0; k < timers.length; k++) {
@@ -168,7 +192,7 @@ export function createVirtualClock(startMs = Date.UTC(2026, 0, 1)): VirtualClock
           now = end
           return
         }
-        fired += await fireDue(at)
+        fired += await fireDue(at, maxTimers - fired, true)
       }
     },
   }

@@ -1,0 +1,6 @@
+export * from './lease.js'
+export * from './notifier.js'
+export * from './random.js'
+export * from './simulated-error.js'
+export * from './world.js'
+export * from './world-types.js'

@@ -27,11 +27,18 @@
  *    or `x` the first receipt) it is a `broken-link` at `x`, and a second
  *    broken link right after it is explained by it and not reported again.
  *
+ * 5. With a checkpoint of size `n` (`rootSize`), the leaves of the RFC 9162
+ *    root are the receipts settled in place at `seq`s `0 … n - 1` (normal
+ *    or set-aside early ones, in `seq` order). When one of those `seq`s is
+ *    missing, malformed or filled only by a late receipt, there is no root.
+ *
  * Each line gets at most one problem, so `valid = checked - line problems`.
  *
  * @internal
  * @module
  */
+import { nodeHashBytes } from './hash.js'
+import { emptyTreeRoot } from './merkle-verify.js'
 
 /** The kinds of problem verification reports. */
 export type ProblemKind =
@@ -113,6 +120,11 @@ export interface ChainCheckOptions {
   readonly maxProblems: number
   /** A `seq` whose leaf hash to remember in {@link ChainCheck.watched} (-1 for none). */
   readonly watchSeq: number
+  /**
+   * Compute the RFC 9162 root of the first `rootSize` receipts as they
+   * settle (0: none; needs `startSeq` 0). See {@link ChainCheck.root}.
+   */
+  readonly rootSize?: number
 }
 
 /** @internal */
@@ -130,6 +142,16 @@ export class ChainCheck {
 
   private readonly startSeq: number
   private readonly watchSeq: number
+  private readonly rootSize: number
+  /**
+   * The compact range of the leaves fed so far, as a stack of perfect
+   * subtree roots (sizes: the binary digits of `rootCount`). A lean
+   * `CompactRange`: no copies or checks on this per-receipt path.
+   */
+  private readonly rootStack: Uint8Array[] = []
+  private rootCount = 0
+  /** First `seq` below `rootSize` that settled without a receipt (-1: none yet). */
+  private rootHole = -1
   private readonly window: number
   private readonly maxProblems: number
   private readonly rSeq: Float64Array
@@ -162,6 +184,7 @@ export class ChainCheck {
   constructor(options: ChainCheckOptions) {
     this.startSeq = options.startSeq
     this.watchSeq = options.watchSeq
+    this.rootSize = options.rootSize ?? 0
     this.expected = options.startSeq
     this.linkHash = options.startPrev
     this.window = options.window
@@ -204,6 +227,42 @@ export class ChainCheck {
     this.linkHash = hash
     this.expected = seq + 1
     if (seq === this.watchSeq) this.watched = hash
+    if (seq < this.rootSize) this.leaf(seq, hash)
+  }
+
+  /**
+   * The RFC 9162 root of the first `rootSize` receipts in settled order
+   * (the receipt in place at each `seq`), or `null` when one of them is
+   * missing or malformed, or the source ended before `rootSize`.
+   */
+  root(): Uint8Array | null {
+    if (this.rootSize === 0 || this.rootHole >= 0 || this.rootCount !== this.rootSize) return null
+    const stack = this.rootStack
+    let r = stack[stack.length - 1]
+    if (r === undefined) return emptyTreeRoot()
+    for (let i = stack.length - 2; i >= 0; i--) r = nodeHashBytes(stack[i]!, r)
+    return r
+  }
+
+  /** The first `seq` below `rootSize` without a receipt, or -1. */
+  get rootMissing(): number {
+    return this.rootHole
+  }
+
+  /** Feeds receipt `seq`'s leaf (`null`: none) to the root, in `seq` order. */
+  private leaf(seq: number, hash: string | null): void {
+    if (this.rootHole >= 0) return
+    if (hash === null) {
+      this.rootHole = seq
+      return
+    }
+    const stack = this.rootStack
+    stack.push(Buffer.from(hash, 'hex'))
+    // Merge equal-sized subtrees: one merge per trailing 1 bit of the count.
+    for (let n = ++this.rootCount; n % 2 === 0; n /= 2) {
+      const right = stack.pop()!
+      stack.push(nodeHashBytes(stack.pop()!, right))
+    }
   }
 
   /** Records a problem (keeping at most `maxProblems` of them). */
@@ -380,6 +439,7 @@ export class ChainCheck {
       let end = to
       for (const s of this.early.keys()) if (s > x && s <= end) end = s - 1
       this.judge(UNKNOWN, x)
+      if (x < this.rootSize) this.leaf(x, null)
       this.addGap(x, end)
       this.linkHash = null
       this.expected = end + 1
@@ -419,6 +479,7 @@ export class ChainCheck {
     this.linkHash = kind === NORMAL ? entry!.hash : null
     this.expected = seq + 1
     if (seq === this.watchSeq) this.watched = entry?.hash ?? null
+    if (seq < this.rootSize) this.leaf(seq, entry?.hash ?? null)
     if (this.gaps.length > 0 && this.gaps[0]![1] < this.expected - this.window) {
       this.flushGaps(this.expected - this.window)
     }

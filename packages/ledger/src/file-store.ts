@@ -38,10 +38,13 @@ import {
   writeNewLedger,
 } from './_file-layout.js'
 import { openWriterLock, type WriterLock } from './_file-lock.js'
+import { readPositioned } from './_file-positioned.js'
 import { readLines, segmentSizes } from './_file-read.js'
 import { createSegmentLog, joinBatch } from './_file-segments.js'
+import { attachStoreHooks } from './_store-hooks.js'
 import { InvalidInputError, isBatonError, LedgerError } from './errors.js'
 import type { EncodedReceipt, LedgerStore, RawSegment, StoredLine, StoreHead } from './store.js'
+import { createFileTreeStateStorage, TREE_STATE_FILE } from './tree-state.js'
 
 export { segmentFileName } from './_file-layout.js'
 
@@ -313,7 +316,7 @@ async function createFileStore(
     undiscovered = true
   }
 
-  return {
+  const store: FileStore = {
     location,
     dir: root,
     segmentBytes: meta.segmentBytes,
@@ -357,4 +360,13 @@ async function createFileStore(
       })
     },
   }
+  // For the tree state (tree-state.ts): positioned reads and where to keep it.
+  return attachStoreHooks(store, {
+    readPositioned(from, to, at) {
+      assertOpen()
+      return readPositioned(segDir, from, to, at)
+    },
+    treeStateStorage: () =>
+      createFileTreeStateStorage(join(root, TREE_STATE_FILE), { readOnly: lock === undefined }),
+  })
 }

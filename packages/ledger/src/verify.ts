@@ -22,8 +22,11 @@
 import { ChainCheck, type ProblemKind, type VerifyProblem } from './_chain-check.js'
 import { isHex64, newLineFields, scanLine, scanReceiptAt } from './_scan.js'
 import { acquireWasmScanner } from './_scan-wasm.js'
-import { InvalidInputError, LedgerError } from './errors.js'
-import { leafHashInPlace, ZERO_HASH } from './hash.js'
+import { openCheckpoint, type VerifiedCheckpoint } from './checkpoint.js'
+import { InvalidInputError, isBatonError, LedgerError } from './errors.js'
+import { bytesToHex, leafHashInPlace, ZERO_HASH } from './hash.js'
+import type { NoteVerifier } from './keys.js'
+import { emptyTreeRoot } from './merkle-verify.js'
 import { explainLine, isHashHex } from './receipt.js'
 import type { LedgerStore, RawSegment } from './store.js'
 
@@ -42,6 +45,44 @@ export interface VerifyProgress {
   readonly totalBytes: number | undefined
 }
 
+/** A signed checkpoint to hold a ledger to, with the keys trusted to sign it. */
+export interface VerifyCheckpoint {
+  /** The signed note: a C2SP tlog-checkpoint in a C2SP signed note. */
+  readonly note: string | Uint8Array
+  /**
+   * Trusted verifier keys (e.g. from `parseVerifierKey`), at least one. The
+   * note must carry a valid signature from one of them; signatures from
+   * other keys are ignored (so keys rotate by signing with old and new).
+   */
+  readonly keys: readonly NoteVerifier[]
+}
+
+/** How a ledger compared with a checkpoint (in {@link VerifyReport.checkpoint}). */
+export interface CheckpointCheck {
+  /**
+   * `matches`: the note verified, the ledger holds at least `size`
+   * receipts and its first `size` have the checkpoint's root.
+   * `bad-signature`: the note did not verify (nothing else was compared);
+   * `truncated`: the ledger holds fewer than `size` receipts; `fork`: its
+   * first `size` receipts do not have the checkpoint's root.
+   */
+  readonly status: 'matches' | 'bad-signature' | 'truncated' | 'fork'
+  /** The checkpoint's origin line; `null` when the note did not verify. */
+  readonly origin: string | null
+  /** The checkpoint's tree size; `null` when the note did not verify. */
+  readonly size: number | null
+  /** The checkpoint's root, hex; `null` when the note did not verify. */
+  readonly root: string | null
+  /**
+   * The RFC 9162 root of the ledger's first `size` receipts, hex; `null`
+   * when not computed (bad signature, too few receipts, or one of them
+   * missing or malformed).
+   */
+  readonly ledgerRoot: string | null
+  /** Names of the trusted keys whose signatures verified. */
+  readonly signedBy: readonly string[]
+}
+
 /** Options for {@link verify}. */
 export interface VerifyOptions {
   /**
@@ -56,6 +97,14 @@ export interface VerifyOptions {
    * `size - 1` must have leaf hash `hash` (else `fork`).
    */
   readonly trusted?: { readonly size: number; readonly hash: string }
+  /**
+   * A signed checkpoint: its note must verify with one of `keys` (else a
+   * `bad-signature` problem, and nothing else is compared), the ledger must
+   * hold at least its size (else `truncated`), and the RFC 9162 root of its
+   * first `size` receipts, computed while streaming, must be the
+   * checkpoint's root (else `fork`). Only for a ledger verified from seq 0.
+   */
+  readonly checkpoint?: VerifyCheckpoint
   /** Most problems listed in the report (counts stay exact); default 1000. */
   readonly maxProblems?: number
   /** How many recent receipts are remembered to tell duplicates and forks apart; default 8192. */
@@ -90,6 +139,8 @@ export interface VerifyReport {
   readonly problems: readonly VerifyProblem[]
   /** Problems found but not listed because of `maxProblems`. */
   readonly problemsOmitted: number
+  /** Present when a checkpoint was given: how the ledger compared with it. */
+  readonly checkpoint?: CheckpointCheck
 }
 
 /** Longest line accepted (64 MiB); a longer one is reported as malformed. */
@@ -167,16 +218,54 @@ export async function verify(
     if (!isHashHex(trusted.hash))
       throw new InvalidInputError('trusted.hash', 'must be 64 lowercase hex')
   }
+  const given = options.checkpoint
+  if (given !== undefined) {
+    if (typeof given !== 'object' || given === null) {
+      throw new InvalidInputError('checkpoint', 'must be an object { note, keys }')
+    }
+    if (typeof given.note !== 'string' && !(given.note instanceof Uint8Array)) {
+      throw new InvalidInputError('checkpoint.note', 'must be the signed note text or bytes')
+    }
+    if (!Array.isArray(given.keys) || given.keys.length === 0) {
+      throw new InvalidInputError('checkpoint.keys', 'at least one trusted verifier key is needed')
+    }
+    if (start.seq !== 0) {
+      throw new InvalidInputError(
+        'checkpoint',
+        `can only be checked on a ledger verified from seq 0 (start.seq is ${start.seq})`,
+      )
+    }
+  }
   const window = options.window ?? 8192
   if (!Number.isInteger(window) || window < 2) throw new InvalidInputError('window', 'must be ≥ 2')
   const progressEvery = options.progressEvery ?? 65_536
+  let opened: VerifiedCheckpoint | undefined
+  let badSignature: string | undefined
+  if (given !== undefined) {
+    try {
+      opened = openCheckpoint(given.note, given.keys)
+    } catch (error) {
+      if (!isBatonError(error, 'BAD_SIGNATURE')) throw error
+      badSignature = error.message
+    }
+  }
   const check = new ChainCheck({
     startSeq: start.seq,
     startPrev: start.prev,
     window,
     maxProblems: options.maxProblems ?? 1000,
     watchSeq: trusted === undefined || trusted.size === 0 ? -1 : trusted.size - 1,
+    rootSize: opened?.size ?? 0,
   })
+  if (badSignature !== undefined) {
+    check.report(
+      {
+        kind: 'bad-signature',
+        message: `the checkpoint does not verify: ${badSignature}`,
+      },
+      false,
+    )
+  }
   const fields = newLineFields()
   // The read buffer: the WebAssembly scanner's memory, or a plain buffer without it.
   const wasm = acquireWasmScanner(1 << 20)
@@ -353,6 +442,7 @@ export async function verify(
       )
     }
   }
+  const checkpoint = given === undefined ? undefined : compareCheckpoint(check, opened)
   progress()
   const problems = check.problems.length + check.omitted
   const size = check.expected
@@ -367,7 +457,59 @@ export async function verify(
     counts: { ...check.counts },
     problems: check.problems,
     problemsOmitted: check.omitted,
+    ...(checkpoint === undefined ? {} : { checkpoint }),
   }
+}
+
+/** Holds the settled ledger to an opened checkpoint (or records that it did not verify). */
+function compareCheckpoint(check: ChainCheck, cp: VerifiedCheckpoint | undefined): CheckpointCheck {
+  if (cp === undefined) {
+    return {
+      status: 'bad-signature',
+      origin: null,
+      size: null,
+      root: null,
+      ledgerRoot: null,
+      signedBy: [],
+    }
+  }
+  const base = {
+    origin: cp.origin,
+    size: cp.size,
+    root: bytesToHex(cp.root),
+    signedBy: cp.signedBy.map((s) => s.name),
+  }
+  const where = `checkpoint ${JSON.stringify(cp.origin)} of size ${cp.size}`
+  if (check.expected < cp.size) {
+    check.report(
+      {
+        kind: 'truncated',
+        seq: check.expected,
+        expected: String(cp.size),
+        actual: String(check.expected),
+        message: `the ledger holds ${check.expected} receipts but the ${where} covers ${cp.size}`,
+      },
+      false,
+    )
+    return { status: 'truncated', ...base, ledgerRoot: null }
+  }
+  const root = cp.size === 0 ? emptyTreeRoot() : check.root()
+  const ledgerRoot = root === null ? null : bytesToHex(root)
+  if (ledgerRoot === base.root) return { status: 'matches', ...base, ledgerRoot }
+  check.report(
+    {
+      kind: 'fork',
+      ...(cp.size > 0 ? { seq: cp.size - 1 } : {}),
+      expected: base.root,
+      actual: ledgerRoot ?? '(no root: a receipt is missing or malformed)',
+      message:
+        ledgerRoot === null
+          ? `receipt ${check.rootMissing} is missing or malformed, so the first ${cp.size} receipts cannot have the root of the ${where}`
+          : `the first ${cp.size} receipts do not have the root of the ${where}: the history diverges at or before receipt ${cp.size - 1}`,
+    },
+    false,
+  )
+  return { status: 'fork', ...base, ledgerRoot }
 }
 
 /** Throws a `CORRUPT` {@link LedgerError} summarising a failed report; returns it when verified. */

@@ -6,9 +6,16 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import {
   createLedger,
   createMemoryStore,
+  generateKeyPair,
+  hexToBytes,
   InvalidInputError,
   leafHash,
+  merkleRoot,
+  type NoteVerifier,
   openFileStore,
+  parseSignerKey,
+  parseVerifierKey,
+  signCheckpoint,
   type VerifyOptions,
   type VerifyReport,
   verify,
@@ -59,6 +66,7 @@ async function both(text: Buffer, options: VerifyOptions = {}): Promise<Summary>
     referenceVerify(text, {
       ...(options.start ? { start: options.start } : {}),
       ...(options.trusted ? { trusted: options.trusted } : {}),
+      ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     }),
   )
   expect(f, `fast and reference verifiers disagree on:\n${text.toString()}`).toEqual(r)
@@ -273,10 +281,159 @@ describe('verify: tampering', () => {
           if (tear && text.length > 10) text = text.subarray(0, text.length - 5)
           await both(text)
           await both(text, { trusted: { size: N, hash: hashes[N - 1]! } })
+          await both(text, { checkpoint: checkpointOf(N) })
+          await both(text, { checkpoint: checkpointOf(7) })
         },
       ),
       { numRuns: 400 },
     )
+  })
+})
+
+const seed = (b: number): Uint8Array => new Uint8Array(32).fill(b)
+const logKey = generateKeyPair('example.com/log', { seed: seed(1) })
+const newKey = generateKeyPair('example.com/log-2027', { seed: seed(2) })
+const otherKey = generateKeyPair('example.com/log', { seed: seed(3) })
+const logSigner = parseSignerKey(logKey.signerKey)
+const logVerifier: NoteVerifier = parseVerifierKey(logKey.verifierKey)
+
+/** A checkpoint of the first `size` intact receipts, signed by the log key. */
+function checkpointOf(size: number, signers = [logSigner]) {
+  const root = merkleRoot(hashes.slice(0, size).map((h) => hexToBytes(h)))
+  return {
+    note: signCheckpoint({ origin: 'example.com/log', size, root }, signers),
+    keys: [logVerifier],
+  }
+}
+
+describe('verify: against a signed checkpoint', () => {
+  it('verifies an intact ledger against checkpoints of any prefix', async () => {
+    for (const size of [0, 1, 7, N]) {
+      const report = await fast(jsonl(lines), { checkpoint: checkpointOf(size) })
+      expect(report.status, `size ${size}`).toBe('VERIFIED')
+      expect(report.checkpoint).toMatchObject({
+        status: 'matches',
+        origin: 'example.com/log',
+        size,
+        signedBy: ['example.com/log'],
+      })
+      expect(report.checkpoint!.ledgerRoot).toBe(report.checkpoint!.root)
+      await both(jsonl(lines), { checkpoint: checkpointOf(size) })
+    }
+  })
+
+  it('reports a tampered prefix as a fork of the checkpoint, a later change not', async () => {
+    const t = lines.map((l) => Buffer.from(l))
+    t[4]![t[4]!.indexOf('plain 4')] = 'P'.charCodeAt(0)
+    const s = await both(jsonl(t), { checkpoint: checkpointOf(7) })
+    expect(s.problems).toEqual(['fork@6@-', 'hash-mismatch@4@5'])
+    const r = await fast(jsonl(t), { checkpoint: checkpointOf(7) })
+    expect(r.checkpoint?.status).toBe('fork')
+    expect(r.checkpoint?.ledgerRoot).not.toBe(r.checkpoint?.root)
+    expect((await both(jsonl(t), { checkpoint: checkpointOf(4) })).problems).toEqual([
+      'hash-mismatch@4@5',
+    ])
+    // The last receipt changed: nothing links to it, only the checkpoint catches it.
+    const last = lines.map((l) => Buffer.from(l))
+    last[N - 1]![last[N - 1]!.indexOf(`plain ${N - 1}`)] = 'P'.charCodeAt(0)
+    expect((await both(jsonl(last))).status).toBe('VERIFIED')
+    expect((await both(jsonl(last), { checkpoint: checkpointOf(N) })).problems).toEqual([
+      `fork@${N - 1}@-`,
+    ])
+  })
+
+  it('reports a truncated ledger, and a missing receipt inside the prefix', async () => {
+    const short = await both(jsonl(lines.slice(0, 5)), { checkpoint: checkpointOf(7) })
+    expect(short.problems).toEqual(['truncated@5@-'])
+    const r = await fast(jsonl(lines.slice(0, 5)), { checkpoint: checkpointOf(7) })
+    expect(r.checkpoint).toMatchObject({ status: 'truncated', size: 7, ledgerRoot: null })
+    const gap = lines.filter((_, i) => i !== 2)
+    const g = await both(jsonl(gap), { checkpoint: checkpointOf(7) })
+    expect(g.problems).toEqual(['fork@6@-', 'gap@2@-'])
+    const m = await fast(jsonl(gap), { checkpoint: checkpointOf(7) })
+    expect(m.problems.find((p) => p.kind === 'fork')!.message).toMatch(/receipt 2 is missing/)
+  })
+
+  it('reports a forked ledger', async () => {
+    const fork = await buildFork(lines, 8, 4)
+    const diverged = jsonl([...lines.slice(0, 8), ...fork])
+    expect((await both(diverged)).status).toBe('VERIFIED')
+    expect((await both(diverged, { checkpoint: checkpointOf(N) })).problems).toEqual([
+      `fork@${N - 1}@-`,
+    ])
+    expect((await both(diverged, { checkpoint: checkpointOf(8) })).status).toBe('VERIFIED')
+    expect((await both(diverged, { checkpoint: checkpointOf(9) })).problems).toEqual(['fork@8@-'])
+  })
+
+  it('reports a checkpoint signed by an unknown key, or altered, as a bad signature', async () => {
+    const foreign = {
+      note: checkpointOf(N, [parseSignerKey(otherKey.signerKey)]).note,
+      keys: [logVerifier],
+    }
+    const r = await fast(jsonl(lines.slice(0, 3)), { checkpoint: foreign })
+    expect(r.status).toBe('FAILED')
+    expect(r.problems.map((p) => p.kind)).toEqual(['bad-signature']) // no size or root check
+    expect(r.problems[0]!.message).toMatch(/the checkpoint does not verify: .*no signature/)
+    expect(r.checkpoint).toEqual({
+      status: 'bad-signature',
+      origin: null,
+      size: null,
+      root: null,
+      ledgerRoot: null,
+      signedBy: [],
+    })
+    await both(jsonl(lines), { checkpoint: foreign })
+    const good = checkpointOf(N)
+    const altered = { ...good, note: good.note.replace(`\n${N}\n`, `\n${N - 1}\n`) }
+    expect(altered.note).not.toBe(good.note)
+    expect((await both(jsonl(lines), { checkpoint: altered })).problems).toEqual([
+      'bad-signature@-@-',
+    ])
+    const garbage = { ...good, note: 'not a note' }
+    expect((await both(jsonl(lines), { checkpoint: garbage })).problems).toEqual([
+      'bad-signature@-@-',
+    ])
+  })
+
+  it('accepts a note signed with old and new keys by a verifier that knows one', async () => {
+    const rotated = checkpointOf(N, [logSigner, parseSignerKey(newKey.signerKey)])
+    for (const key of [logKey.verifierKey, newKey.verifierKey]) {
+      const r = await fast(jsonl(lines), {
+        checkpoint: { note: rotated.note, keys: [parseVerifierKey(key)] },
+      })
+      expect(r.status).toBe('VERIFIED')
+      expect(r.checkpoint?.signedBy).toEqual([parseVerifierKey(key).name])
+    }
+    const both2 = await fast(jsonl(lines), {
+      checkpoint: {
+        note: rotated.note,
+        keys: [logVerifier, parseVerifierKey(newKey.verifierKey)],
+      },
+    })
+    expect(both2.checkpoint?.signedBy).toEqual(['example.com/log', 'example.com/log-2027'])
+  })
+
+  it('checks a file store against a checkpoint', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'baton-verify-cp-'))
+    try {
+      const store = await openFileStore(dir, { create: true, segmentBytes: 1500 })
+      const ledger = createLedger({ store })
+      for (let i = 0; i < 30; i++) await ledger.append({ type: 'a.b', data: { i } })
+      const leaves: Uint8Array[] = []
+      for await (const l of store.read()) leaves.push(hexToBytes(leafHash(l.bytes)))
+      await ledger.close()
+      const note = signCheckpoint(
+        { origin: 'o', size: 25, root: merkleRoot(leaves.slice(0, 25)) },
+        [logSigner],
+      )
+      const reader = await openFileStore(dir, { readOnly: true })
+      const r = await verify(reader, { checkpoint: { note, keys: [logVerifier] } })
+      await reader.close()
+      expect(r.status).toBe('VERIFIED')
+      expect(r.checkpoint?.status).toBe('matches')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
@@ -364,6 +521,9 @@ describe('verify: options and reporting', () => {
       [{ trusted: { size: 1.5, hash: ZERO_HASH } }, 'trusted.size'],
       [{ trusted: { size: 1, hash: 'nope' } }, 'trusted.hash'],
       [{ window: 1 }, 'window'],
+      [{ checkpoint: { note: 'x', keys: [] } }, 'checkpoint.keys'],
+      [{ checkpoint: { note: 5 as never, keys: [logVerifier] } }, 'checkpoint.note'],
+      [{ checkpoint: checkpointOf(3), start: { seq: 1, prev: ZERO_HASH } }, 'checkpoint'],
     ]
     for (const [options, path] of cases) {
       const error = await fast(jsonl(lines), options).catch((e: unknown) => e)

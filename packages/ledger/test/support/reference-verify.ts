@@ -9,6 +9,13 @@
  */
 import { createHash } from 'node:crypto'
 import canonicalizeRef from 'canonicalize'
+import {
+  bytesToHex,
+  hexToBytes,
+  merkleRoot,
+  type NoteVerifier,
+  openCheckpoint,
+} from '../../src/index.js'
 
 export interface RefProblem {
   kind: string
@@ -94,7 +101,11 @@ type Slot =
 /** Verifies the JSONL `text` by the documented rules. */
 export function referenceVerify(
   text: Buffer,
-  options: { start?: { seq: number; prev: string }; trusted?: { size: number; hash: string } } = {},
+  options: {
+    start?: { seq: number; prev: string }
+    trusted?: { size: number; hash: string }
+    checkpoint?: { note: string | Uint8Array; keys: readonly NoteVerifier[] }
+  } = {},
 ): RefReport {
   const start = options.start ?? { seq: 0, prev: ZERO }
   const problems: RefProblem[] = []
@@ -248,6 +259,32 @@ export function referenceVerify(
       const s = slots.get(trusted.size - 1)
       const h = s?.state === 'normal' || s?.state === 'excluded' ? s.rec.hash : null
       if (h !== trusted.hash) problems.push({ kind: 'fork', seq: trusted.size - 1 })
+    }
+  }
+
+  // A checkpoint: signature first; then size; then the root of the first
+  // `size` receipts in place (none if one of them is missing or malformed).
+  if (options.checkpoint !== undefined) {
+    let cp: { size: number; root: Uint8Array } | undefined
+    try {
+      cp = openCheckpoint(options.checkpoint.note, options.checkpoint.keys)
+    } catch {
+      problems.push({ kind: 'bad-signature' })
+    }
+    if (cp !== undefined) {
+      if (size < cp.size) problems.push({ kind: 'truncated', seq: size })
+      else {
+        const leaves: Uint8Array[] = []
+        for (let x = 0; x < cp.size; x++) {
+          const s = slots.get(x)
+          if (s?.state !== 'normal' && s?.state !== 'excluded') break
+          leaves.push(hexToBytes(s.rec.hash))
+        }
+        const root = leaves.length === cp.size ? bytesToHex(merkleRoot(leaves)) : null
+        if (root !== bytesToHex(cp.root)) {
+          problems.push(cp.size > 0 ? { kind: 'fork', seq: cp.size - 1 } : { kind: 'fork' })
+        }
+      }
     }
   }
 

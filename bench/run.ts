@@ -5,14 +5,20 @@
  *
  * Scale with BENCH_RECEIPTS (verify throughput, default 1,000,000),
  * BENCH_RSS_RECEIPTS (peak-memory run, default 5,000,000) and
- * BENCH_APPENDS (append run, default 300,000). Select groups by name:
- * `pnpm bench verify append`.
+ * BENCH_APPENDS (append run, default 300,000), BENCH_CHECKPOINT_RECEIPTS
+ * (checkpoint and proof run, default 1,000,000), BENCH_CHECKPOINT_MORE
+ * (receipts appended before the incremental checkpoint, default 1,000) and
+ * BENCH_PROOFS (proofs timed, default 1,000), BENCH_EXPORT_RECEIPTS (export
+ * and verify-export, default 1,000,000). Select groups by name:
+ * `pnpm bench verify append checkpoint`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { machine, type Row } from './_harness.ts'
 import { DATA_DIR } from './_ledger-file.ts'
 import { benchAppend } from './append.ts'
+import { benchCheckpoint } from './checkpoint.ts'
+import { benchExport } from './export.ts'
 import { benchPrimitives } from './primitives.ts'
 import { benchVerify } from './verify.ts'
 
@@ -28,6 +34,15 @@ if (want('verify'))
     ...(await benchVerify(env('BENCH_RECEIPTS', 1_000_000), env('BENCH_RSS_RECEIPTS', 5_000_000))),
   )
 if (want('append')) rows.push(...(await benchAppend(env('BENCH_APPENDS', 300_000))))
+if (want('export')) rows.push(...(await benchExport(env('BENCH_EXPORT_RECEIPTS', 1_000_000))))
+if (want('checkpoint'))
+  rows.push(
+    ...(await benchCheckpoint(
+      env('BENCH_CHECKPOINT_RECEIPTS', 1_000_000),
+      env('BENCH_CHECKPOINT_MORE', 1_000),
+      env('BENCH_PROOFS', 1_000),
+    )),
+  )
 
 const lines = [
   `Run ${started.toISOString()} on ${machine()}.`,

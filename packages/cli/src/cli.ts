@@ -5,11 +5,17 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { version } from '../package.json'
+import { addExportCommands } from './_export-commands.js'
+import { collect, SIGNER_KEY_ENV } from './_key-args.js'
 import { appendCommand } from './commands/append.js'
+import { checkpointCommand } from './commands/checkpoint.js'
 import { demoCommand } from './commands/demo.js'
 import { initCommand } from './commands/init.js'
 import { inspectCommand } from './commands/inspect.js'
+import { keygenCommand } from './commands/keygen.js'
+import { proveConsistencyCommand, proveInclusionCommand } from './commands/prove.js'
 import { verifyCommand } from './commands/verify.js'
+import { verifyProofCommand } from './commands/verify-proof.js'
 import { describeError, EXIT_OK, EXIT_USAGE } from './errors.js'
 import { type CliIo, processIo } from './io.js'
 
@@ -73,7 +79,86 @@ function program(io: CliIo, run: (code: Promise<number>) => void): Command {
     .argument('<dir>', 'ledger directory')
     .addOption(jsonOption())
     .option('--show <n>', 'problems listed in the text summary', nonNegativeInt('--show'), 20)
-    .action((dir: string, o: { json: boolean; show: number }) => run(verifyCommand(io, dir, o)))
+    .option('--checkpoint <file>', 'a signed checkpoint the ledger must match (size and root)')
+    .option(
+      '--key <vkey>',
+      'verifier key trusted to sign the checkpoint: key text or a file (repeatable)',
+      collect,
+    )
+    .action(
+      (dir: string, o: { json: boolean; show: number; checkpoint?: string; key?: string[] }) =>
+        run(verifyCommand(io, dir, o)),
+    )
+
+  cmd
+    .command('keygen')
+    .description('generate an Ed25519 key pair for signing checkpoints')
+    .requiredOption('--name <name>', 'key name, usually the log origin (e.g. example.com/baton)')
+    .option(
+      '--out <file>',
+      'write the signer key to this new file (mode 0600) instead of printing it',
+    )
+    .addOption(jsonOption())
+    .action((o: { name: string; out?: string; json: boolean }) => run(keygenCommand(io, o)))
+
+  cmd
+    .command('checkpoint')
+    .description('update the tree state and print a signed checkpoint of the whole ledger')
+    .argument('<dir>', 'ledger directory')
+    .option(
+      '--key <file>',
+      `signer key file, - for standard input (repeatable; default: $${SIGNER_KEY_ENV})`,
+      collect,
+    )
+    .option('--origin <origin>', 'the log origin line (default: the first key name)')
+    .option('--out <file>', 'write the signed note to this file instead of standard output')
+    .option('--rebuild', 'recompute the tree state from every receipt', false)
+    .addOption(jsonOption())
+    .action(
+      (
+        dir: string,
+        o: { key?: string[]; origin?: string; out?: string; rebuild: boolean; json: boolean },
+      ) => run(checkpointCommand(io, dir, o)),
+    )
+
+  const prove = cmd
+    .command('prove')
+    .description('RFC 9162 inclusion and consistency proofs from the tree state')
+  prove
+    .command('inclusion')
+    .description('prove that receipt <seq> is in the tree of the first N receipts')
+    .argument('<dir>', 'ledger directory')
+    .argument('<seq>', 'the receipt', nonNegativeInt('<seq>'))
+    .option(
+      '--size <n>',
+      'tree size, e.g. a checkpoint size (default: all)',
+      nonNegativeInt('--size'),
+    )
+    .addOption(jsonOption())
+    .action((dir: string, seq: number, o: { size?: number; json: boolean }) =>
+      run(proveInclusionCommand(io, dir, seq, o)),
+    )
+  prove
+    .command('consistency')
+    .description('prove that the first <m> receipts are a prefix of the first <n>')
+    .argument('<dir>', 'ledger directory')
+    .argument('<m>', 'old tree size', nonNegativeInt('<m>'))
+    .argument('<n>', 'new tree size', nonNegativeInt('<n>'))
+    .addOption(jsonOption())
+    .action((dir: string, m: number, n: number, o: { json: boolean }) =>
+      run(proveConsistencyCommand(io, dir, m, n, o)),
+    )
+
+  cmd
+    .command('verify-proof')
+    .description('check a proof from baton prove --json against signed checkpoints (hashes only)')
+    .argument('<proof>', 'proof JSON file, - for standard input')
+    .option('--checkpoint <file>', 'a signed checkpoint (repeatable)', collect)
+    .option('--key <vkey>', 'trusted verifier key: key text or a file (repeatable)', collect)
+    .addOption(jsonOption())
+    .action((file: string, o: { checkpoint?: string[]; key?: string[]; json: boolean }) =>
+      run(verifyProofCommand(io, file, o)),
+    )
 
   cmd
     .command('inspect')
@@ -85,6 +170,8 @@ function program(io: CliIo, run: (code: Promise<number>) => void): Command {
     .action((dir: string, o: { from?: number; to?: number; json: boolean }) =>
       run(inspectCommand(io, dir, o)),
     )
+
+  addExportCommands(cmd, io, run)
 
   return cmd
 }

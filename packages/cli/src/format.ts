@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ProblemKind, StoredReceipt, VerifyReport } from '@baton/ledger'
+import type { CheckpointCheck, ProblemKind, StoredReceipt, VerifyReport } from '@baton/ledger'
 
 const numbers = new Intl.NumberFormat('en-US')
 
@@ -46,6 +46,7 @@ export function verifySummary(report: VerifyReport, location: string, listed: nu
   for (const [kind, label] of Object.entries(LABELS) as [ProblemKind, string][]) {
     out.push(`${label}: ${count(report.counts[kind])}`)
   }
+  if (report.checkpoint !== undefined) out.push(...checkpointLines(report.checkpoint))
   if (report.status === 'VERIFIED') {
     out.push(`Head: ${count(report.size)} receipts, last hash ${report.head ?? '-'}`)
     out.push('Chain integrity: VERIFIED')
@@ -57,6 +58,25 @@ export function verifySummary(report: VerifyReport, location: string, listed: nu
   for (const p of report.problems.slice(0, listed)) out.push(`  ${p.kind}: ${p.message}`)
   out.push('')
   out.push(`Chain integrity: FAILED (${count(total)} problem${total === 1 ? '' : 's'})`)
+  return out
+}
+
+const CHECKPOINT_STATUS: Record<CheckpointCheck['status'], string> = {
+  matches: 'MATCHES (size and root agree)',
+  'bad-signature': 'NOT CHECKED: the checkpoint does not verify with the given keys',
+  truncated: 'FAILED: the ledger is shorter than the checkpoint',
+  fork: 'FAILED: the ledger does not have the checkpoint root',
+}
+
+/** The summary lines about a checkpoint the ledger was held to. */
+export function checkpointLines(c: CheckpointCheck): string[] {
+  const out: string[] = []
+  if (c.size !== null) {
+    const root = Buffer.from(c.root ?? '', 'hex').toString('base64')
+    out.push(`Checkpoint: ${c.origin}, ${count(c.size)} receipts, root ${root}`)
+    out.push(`Signed by: ${c.signedBy.join(', ')}`)
+  }
+  out.push(`Checkpoint: ${CHECKPOINT_STATUS[c.status]}`)
   return out
 }
 

@@ -18,13 +18,29 @@ export interface Progress {
 
 const NONE: Progress = { update() {}, stop() {} }
 
-/** Creates a byte-based progress bar labelled `label`, or a no-op when not wanted. */
-export function createProgress(io: CliIo, label: string, json: boolean): Progress {
+/** What a progress bar counts. */
+export type ProgressUnit = 'bytes' | 'receipts'
+
+/**
+ * Creates a progress bar labelled `label`, or a no-op when not wanted. It
+ * counts bytes (with receipts alongside), or, with `unit: 'receipts'`,
+ * receipts only (`done` and `total` are then receipts).
+ */
+export function createProgress(
+  io: CliIo,
+  label: string,
+  json: boolean,
+  unit: ProgressUnit = 'bytes',
+): Progress {
   if (!wantsProgress(io, json)) return NONE
+  const amounts =
+    unit === 'bytes'
+      ? '{doneBytes} of {totalBytes} | {items} receipts'
+      : '{items} of {totalBytes} receipts'
   const bar = new SingleBar(
     {
       stream: io.stderr as NodeJS.WriteStream,
-      format: `${label} |{bar}| {percentage}% | {doneBytes} of {totalBytes} | {items} receipts | {rate}/s`,
+      format: `${label} |{bar}| {percentage}% | ${amounts} | {rate}/s`,
       hideCursor: true,
       clearOnComplete: true,
       noTTYOutput: true,
@@ -37,9 +53,10 @@ export function createProgress(io: CliIo, label: string, json: boolean): Progres
   let active = false
   return {
     update(done, total, items) {
+      const amount = unit === 'bytes' ? bytes : count
       const payload = {
-        doneBytes: bytes(done),
-        totalBytes: total === undefined ? '?' : bytes(total),
+        doneBytes: amount(done),
+        totalBytes: total === undefined ? '?' : amount(total),
         items: count(items),
         rate: count(Math.round(items / Math.max(0.001, (Date.now() - started) / 1000))),
       }

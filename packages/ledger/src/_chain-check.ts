@@ -31,6 +31,8 @@
  *    root are the receipts settled in place at `seq`s `0 … n - 1` (normal
  *    or set-aside early ones, in `seq` order). When one of those `seq`s is
  *    missing, malformed or filled only by a late receipt, there is no root.
+ *    An anchored ledger (`startSeq > 0`) starts from the anchor's compact
+ *    range of `0 … startSeq - 1` (`rootStart`) instead of those leaves.
  *
  * Each line gets at most one problem, so `valid = checked - line problems`.
  *
@@ -122,9 +124,15 @@ export interface ChainCheckOptions {
   readonly watchSeq: number
   /**
    * Compute the RFC 9162 root of the first `rootSize` receipts as they
-   * settle (0: none; needs `startSeq` 0). See {@link ChainCheck.root}.
+   * settle (0: none; needs `startSeq` 0, or `rootStart`). See {@link ChainCheck.root}.
    */
   readonly rootSize?: number
+  /**
+   * The compact range of leaves `[0, startSeq)` (an anchor's), largest
+   * subtree first: the root then extends it with the receipts from
+   * `startSeq` on, which must not exceed `rootSize`.
+   */
+  readonly rootStart?: readonly Uint8Array[] | undefined
 }
 
 /** @internal */
@@ -185,6 +193,10 @@ export class ChainCheck {
     this.startSeq = options.startSeq
     this.watchSeq = options.watchSeq
     this.rootSize = options.rootSize ?? 0
+    if (this.rootSize > 0 && options.startSeq > 0) {
+      this.rootStack.push(...(options.rootStart ?? []))
+      this.rootCount = options.startSeq
+    }
     this.expected = options.startSeq
     this.linkHash = options.startPrev
     this.window = options.window

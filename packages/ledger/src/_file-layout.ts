@@ -4,17 +4,22 @@
  *
  * ```
  * dir/baton-ledger.json            {"format":"baton-ledger","segmentBytes":67108864,"version":1}
+ *                                  plus "anchor":{"prev":…,"range":[…],"seq":N,"source":…}
+ *                                  for a ledger that begins at an anchor
  * dir/baton-ledger.lock            the writer lock (see _file-lock.ts)
  * dir/segments/<first seq>.jsonl   20-digit zero-padded first seq; one canonical receipt per line
+ *                                  (the first segment is named by the anchor's seq, else 0)
  * ```
  *
  * @internal
  * @module
  */
-import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errnoCode, fsyncDir, ioError, writeFileAtomic } from './_file-io.js'
-import { CorruptLedgerError, InvalidInputError } from './errors.js'
+import { type Anchor, checkAnchor } from './anchor.js'
+import { canonicalize } from './canonical.js'
+import { CorruptLedgerError, InvalidInputError, isBatonError } from './errors.js'
 
 /** Name of the format marker file in a ledger directory. */
 export const META_FILE = 'baton-ledger.json'
@@ -38,6 +43,8 @@ export interface LedgerMeta {
   readonly version: typeof LAYOUT_VERSION
   /** A new segment is started before a batch once the current one holds this many bytes. */
   readonly segmentBytes: number
+  /** Where the ledger begins, when not at receipt 0 (see `anchor.ts`). */
+  readonly anchor?: Anchor
 }
 
 /** One segment file. */
@@ -98,7 +105,35 @@ export async function readMeta(path: string): Promise<LedgerMeta | undefined> {
       { file: path },
     )
   }
-  return { format: LEDGER_FORMAT, version: LAYOUT_VERSION, segmentBytes }
+  let anchor: Anchor | undefined
+  if (m.anchor !== undefined) {
+    try {
+      anchor = checkAnchor(m.anchor)
+    } catch (error) {
+      if (!isBatonError(error, 'INVALID_INPUT')) throw error
+      throw new CorruptLedgerError(`the ledger's anchor is unusable: ${error.message}`, {
+        file: path,
+      })
+    }
+  }
+  return {
+    format: LEDGER_FORMAT,
+    version: LAYOUT_VERSION,
+    segmentBytes,
+    ...(anchor === undefined ? {} : { anchor }),
+  }
+}
+
+/** The text of `baton-ledger.json` for `meta` (RFC 8785 canonical JSON and a newline). */
+export function metaText(meta: LedgerMeta): string {
+  return `${canonicalize({
+    format: meta.format,
+    segmentBytes: meta.segmentBytes,
+    version: meta.version,
+    ...(meta.anchor === undefined
+      ? {}
+      : { anchor: { ...meta.anchor, range: [...meta.anchor.range] } }),
+  })}\n`
 }
 
 /** Lists the segment files of `segDir` in `seq` order (other files are ignored). */
@@ -154,8 +189,9 @@ async function isFreshSegmentsDir(path: string): Promise<boolean> {
   try {
     const names = await readdir(path)
     if (names.length === 0) return true
-    if (names.length > 1 || names[0] !== segmentFileName(0)) return false
-    return (await stat(join(path, names[0]))).size === 0
+    // One empty first segment (of any first seq: an anchored creation may have been interrupted).
+    if (names.length > 1 || !SEGMENT_RE.test(names[0]!)) return false
+    return (await stat(join(path, names[0]!))).size === 0
   } catch {
     return false
   }
@@ -163,14 +199,24 @@ async function isFreshSegmentsDir(path: string): Promise<boolean> {
 
 /**
  * Writes the files of a new, empty ledger into `root` (which
- * {@link assertCreatable} accepted): the first segment, then, as the commit
- * point, the marker file. Call with the writer lock held.
+ * {@link assertCreatable} accepted): the first segment (named by the
+ * anchor's seq, else 0), then, as the commit point, the marker file. Call
+ * with the writer lock held.
  */
-export async function writeNewLedger(root: string, segmentBytes: number): Promise<LedgerMeta> {
+export async function writeNewLedger(
+  root: string,
+  segmentBytes: number,
+  anchor?: Anchor,
+): Promise<LedgerMeta> {
   const segDir = join(root, SEGMENTS_DIR)
-  const first = join(segDir, segmentFileName(0))
+  const firstName = segmentFileName(anchor?.seq ?? 0)
+  const first = join(segDir, firstName)
   try {
     await mkdir(segDir, { recursive: true })
+    // An interrupted creation with another anchor may have left its (empty) first segment.
+    for (const name of await readdir(segDir)) {
+      if (name !== firstName && SEGMENT_RE.test(name)) await unlink(join(segDir, name))
+    }
     const fh = await open(first, 'a')
     try {
       await fh.sync()
@@ -182,10 +228,12 @@ export async function writeNewLedger(root: string, segmentBytes: number): Promis
   }
   await fsyncDir(segDir)
   await fsyncDir(root)
-  const meta: LedgerMeta = { format: LEDGER_FORMAT, version: LAYOUT_VERSION, segmentBytes }
-  await writeFileAtomic(
-    join(root, META_FILE),
-    `${JSON.stringify({ format: meta.format, segmentBytes, version: meta.version })}\n`,
-  )
+  const meta: LedgerMeta = {
+    format: LEDGER_FORMAT,
+    version: LAYOUT_VERSION,
+    segmentBytes,
+    ...(anchor === undefined ? {} : { anchor }),
+  }
+  await writeFileAtomic(join(root, META_FILE), metaText(meta))
   return meta
 }

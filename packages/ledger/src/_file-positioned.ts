@@ -39,7 +39,7 @@ export async function* readPositioned(
   const target = start?.seq ?? from
   const segs = await listSegments(segDir)
   let i = segs.findLastIndex((s) => s.first <= target)
-  if (i < 0) throw new CorruptLedgerError('no segment holds seq 0', { file: segDir })
+  if (i < 0) throw new CorruptLedgerError(`no segment holds seq ${target}`, { file: segDir })
   let seq = start?.seq ?? segs[i]!.first
   let offset = start?.position ?? 0
   let checkFirst = start !== undefined

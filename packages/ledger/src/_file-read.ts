@@ -17,7 +17,8 @@ export const READ_CHUNK = 256 * 1024
 /**
  * Streams the lines with `start <= seq < end` from the segments of `segDir`;
  * `seq` is counted by position from each segment's first seq. Every line
- * below `end` must be complete (the caller took `end` from the head).
+ * below `end` must be complete (the caller took `end` from the head), and
+ * `start` must not be below the first segment's first seq (the anchor).
  */
 export async function* readLines(
   segDir: string,
@@ -27,7 +28,7 @@ export async function* readLines(
   if (start >= end) return
   const segs = await listSegments(segDir)
   let i = segs.findLastIndex((s) => s.first <= start)
-  if (i < 0) throw new CorruptLedgerError('no segment holds seq 0', { file: segDir })
+  if (i < 0) throw new CorruptLedgerError(`no segment holds seq ${start}`, { file: segDir })
   let seq = segs[i]!.first
   for (; i < segs.length && seq < end; i++) {
     const seg = segs[i]!

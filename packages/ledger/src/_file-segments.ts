@@ -24,7 +24,7 @@ import { listSegments, type SegmentRef, segmentFileName } from './_file-layout.j
 import { ConflictError, CorruptLedgerError, InvalidInputError } from './errors.js'
 import { leafHash, ZERO_HASH } from './hash.js'
 import { decodeReceipt } from './receipt.js'
-import type { EncodedReceipt } from './store.js'
+import type { EncodedReceipt, StoreHead } from './store.js'
 
 /** A torn tail that was truncated (see `FileStoreRecovery`). */
 export interface TailRecovery {
@@ -150,25 +150,29 @@ function copyLines(entries: readonly EncodedReceipt[], total: number): Buffer {
  * @param report - called for each torn tail truncated; `undefined` opens
  *   read-only: files are opened for reading, a torn tail is left in place and
  *   ignored, and {@link SegmentLog.commit} must not be called.
+ * @param base - the head of the empty ledger: `{size: anchor.seq, hash:
+ *   anchor.prev}` for an anchored one (its first segment is named by that seq).
  */
 export function createSegmentLog(
   segDir: string,
   segmentBytes: number,
   location: string,
   report: ((recovery: TailRecovery) => void) | undefined,
+  base: StoreHead = { size: 0, hash: ZERO_HASH },
 ): SegmentLog {
   let cur: Current | undefined
-  let size = 0
-  let hash = ZERO_HASH
+  let size = base.size
+  let hash = base.hash
 
   const discover = async (): Promise<void> => {
     const segs = await listSegments(segDir)
     const last = segs.at(-1)
     if (last === undefined) throw new CorruptLedgerError('no segment files', { file: segDir })
-    if (segs[0]!.first !== 0) {
-      throw new CorruptLedgerError(`the first segment starts at seq ${segs[0]!.first}, not 0`, {
-        file: segs[0]!.path,
-      })
+    if (segs[0]!.first !== base.size) {
+      throw new CorruptLedgerError(
+        `the first segment starts at seq ${segs[0]!.first}, not ${base.size}${base.size === 0 ? '' : ' (the anchor the ledger begins at)'}`,
+        { file: segs[0]!.path },
+      )
     }
     let fresh = false
     if (cur === undefined || cur.name !== last.name) {
@@ -195,10 +199,10 @@ export function createSegmentLog(
       }
       c.bytes = tail.end
       if (tail.lineStart < 0) {
-        // An empty segment: the head is the end of the previous one.
-        if (c.first === 0) {
-          size = 0
-          hash = ZERO_HASH
+        // An empty segment: the head is the end of the previous one (or the anchor).
+        if (c.first === base.size) {
+          size = base.size
+          hash = base.hash
           return
         }
         const prev = segs.at(-2)
@@ -283,7 +287,9 @@ export function createSegmentLog(
           first,
           0,
           first < size
-            ? `seq ${first} is already taken in ${location} (size ${size})`
+            ? first < base.size
+              ? `seq ${first} is retired in ${location}: the ledger begins at its anchor (seq ${base.size})`
+              : `seq ${first} is already taken in ${location} (size ${size})`
             : `seq ${first} would leave a gap after ${size} in ${location}`,
         )
       }

@@ -5,16 +5,19 @@
  * ```
  * offset  size   field
  *      0     8   magic "BATONTS\n"
- *      8     2   format version (1)
+ *      8     2   format version: 1, or 2 for an anchored ledger
  *     10     1   level L: one stored hash per 2^L receipts
  *     11     1   flags: bit 0 = positions present
  *     12     4   R: number of compact-range hashes
- *     16     8   size: receipts covered
+ *     16     8   size: receipts covered (counting retired ones)
  *     24    32   leaf hash of receipt size - 1 (zeros when size = 0)
- *     56     8   reserved (zeros)
- *     64  32·R   the compact range [0, size), left to right
- *      …  32·K   K = floor(size / 2^L) hashes of the complete level-L subtrees
- *      …   8·P   P = ceil(size / 2^L) positions of receipts 0, 2^L, 2·2^L, … (if flagged)
+ *     56     8   version 1: reserved (zeros); version 2: N, the anchor's seq (≥ 1)
+ *     64    32   version 2 only: SHA-256 of the anchor (see `anchorDigest`)
+ *      …  32·R   the compact range [0, size), left to right
+ *      …  32·K   K = floor(size / 2^L) - floor(N / 2^L) hashes of the complete
+ *                level-L subtrees from subtree floor(N / 2^L) on (N = 0 in version 1)
+ *      …   8·P   P = ceil(size / 2^L) - ceil(N / 2^L) positions of receipts
+ *                k·2^L ≥ N, in order (if flagged)
  *      …    32   SHA-256 of everything before
  * ```
  *
@@ -30,8 +33,10 @@ import { perfectSubtrees } from './merkle.js'
 
 const MAGIC = Buffer.from('BATONTS\n', 'latin1')
 const HEADER = 64
-/** Format version written and read. */
+/** Format version written and read for a ledger that begins at receipt 0. */
 export const TREE_STATE_VERSION = 1
+/** Format version written and read for an anchored ledger. */
+export const ANCHORED_TREE_STATE_VERSION = 2
 /** Smallest level L accepted (one hash per 2 receipts). */
 export const MIN_TREE_LEVEL = 1
 /** Largest level L accepted (one hash per 2^24 receipts). */
@@ -47,25 +52,43 @@ export interface TreeStateData {
   readonly range: readonly Uint8Array[]
   /** `floor(size / 2^level)` level-L subtree hashes, 32 bytes each, concatenated. */
   readonly chunks: Uint8Array
-  /** Positions of receipts `k·2^level` for `k < ceil(size / 2^level)`, or undefined. */
+  /** Positions of receipts `k·2^level` for `k < ceil(size / 2^level)` (and `≥ N`), or undefined. */
   readonly positions: readonly number[] | undefined
+  /** For an anchored ledger: the anchor's seq `N` and digest it was built on. */
+  readonly anchor?: { readonly seq: number; readonly digest: Uint8Array } | undefined
+}
+
+/** Counts of stored level-L hashes and positions. */
+function counts(size: number, level: number, anchorSeq: number): { k: number; p: number } {
+  const width = 2 ** level
+  return {
+    k: Math.floor(size / width) - Math.floor(anchorSeq / width),
+    p: Math.ceil(size / width) - Math.ceil(anchorSeq / width),
+  }
 }
 
 /** Serializes a tree state. */
 export function encodeTreeState(data: TreeStateData): Uint8Array {
-  const width = 2 ** data.level
-  const k = Math.floor(data.size / width)
-  const p = data.positions === undefined ? 0 : Math.ceil(data.size / width)
-  const total = HEADER + 32 * data.range.length + 32 * k + 8 * p + HASH_BYTES
+  const anchor = data.anchor
+  const c = counts(data.size, data.level, anchor?.seq ?? 0)
+  const k = c.k
+  const p = data.positions === undefined ? 0 : c.p
+  const extra = anchor === undefined ? 0 : HASH_BYTES
+  const total = HEADER + extra + 32 * data.range.length + 32 * k + 8 * p + HASH_BYTES
   const out = Buffer.alloc(total)
   MAGIC.copy(out, 0)
-  out.writeUInt16LE(TREE_STATE_VERSION, 8)
+  out.writeUInt16LE(anchor === undefined ? TREE_STATE_VERSION : ANCHORED_TREE_STATE_VERSION, 8)
   out.writeUInt8(data.level, 10)
   out.writeUInt8(data.positions === undefined ? 0 : 1, 11)
   out.writeUInt32LE(data.range.length, 12)
   out.writeBigUInt64LE(BigInt(data.size), 16)
   out.set(data.headHash, 24)
   let at = HEADER
+  if (anchor !== undefined) {
+    out.writeBigUInt64LE(BigInt(anchor.seq), 56)
+    out.set(anchor.digest, at)
+    at += HASH_BYTES
+  }
   for (const h of data.range) {
     out.set(h, at)
     at += 32
@@ -96,7 +119,9 @@ export function decodeTreeState(bytes: Uint8Array, name: string): TreeStateData 
     throw bad('checksum mismatch (the file is damaged or truncated)')
   }
   const version = buf.readUInt16LE(8)
-  if (version !== TREE_STATE_VERSION) throw bad(`unsupported version ${version}`)
+  if (version !== TREE_STATE_VERSION && version !== ANCHORED_TREE_STATE_VERSION) {
+    throw bad(`unsupported version ${version}`)
+  }
   const level = buf.readUInt8(10)
   if (level < MIN_TREE_LEVEL || level > MAX_TREE_LEVEL) throw bad(`level ${level} out of range`)
   const flags = buf.readUInt8(11)
@@ -110,14 +135,22 @@ export function decodeTreeState(bytes: Uint8Array, name: string): TreeStateData 
       `${r} compact-range hashes, but size ${size} needs ${perfectSubtrees(0, size).length}`,
     )
   }
-  const width = 2 ** level
-  const k = Math.floor(size / width)
-  const p = (flags & 1) === 1 ? Math.ceil(size / width) : 0
-  const expected = HEADER + 32 * r + 32 * k + 8 * p + HASH_BYTES
+  let anchor: TreeStateData['anchor']
+  if (version === ANCHORED_TREE_STATE_VERSION) {
+    const seq = buf.readBigUInt64LE(56)
+    if (seq < 1n || seq > bigSize) throw bad(`anchor seq ${seq} is not in 1…${size}`)
+    if (buf.length < HEADER + HASH_BYTES * 2) throw bad('too short for an anchor digest')
+    anchor = { seq: Number(seq), digest: new Uint8Array(buf.subarray(HEADER, HEADER + HASH_BYTES)) }
+  }
+  const extra = anchor === undefined ? 0 : HASH_BYTES
+  const c = counts(size, level, anchor?.seq ?? 0)
+  const k = c.k
+  const p = (flags & 1) === 1 ? c.p : 0
+  const expected = HEADER + extra + 32 * r + 32 * k + 8 * p + HASH_BYTES
   if (buf.length !== expected) throw bad(`${buf.length} bytes, expected ${expected}`)
   const headHash = new Uint8Array(buf.subarray(24, 56))
   if (size === 0 && headHash.some((b) => b !== 0)) throw bad('an empty state with a head hash')
-  let at = HEADER
+  let at = HEADER + extra
   const range: Uint8Array[] = []
   for (let i = 0; i < r; i++, at += 32) range.push(new Uint8Array(buf.subarray(at, at + 32)))
   const chunks = new Uint8Array(buf.subarray(at, at + 32 * k))
@@ -131,5 +164,13 @@ export function decodeTreeState(bytes: Uint8Array, name: string): TreeStateData 
       positions.push(Number(v))
     }
   }
-  return { level, size, headHash, range, chunks, positions }
+  return {
+    level,
+    size,
+    headHash,
+    range,
+    chunks,
+    positions,
+    ...(anchor === undefined ? {} : { anchor }),
+  }
 }

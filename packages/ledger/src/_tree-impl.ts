@@ -3,14 +3,22 @@
  * is checked): loading and checking stored bytes, the incremental update,
  * and proofs that read whole blocks of 2^L receipts and check them.
  *
+ * An anchored ledger's state starts from the anchor (size `N`, head
+ * `anchor.prev`, the anchor's compact range; see `_anchor-tree.ts`): stored
+ * subtrees begin at the one holding receipt `N`, a proof's nodes before it
+ * come from the anchor, and retired receipts fail with a
+ * {@link RetiredReceiptError}.
+ *
  * @internal
  * @module
  */
+import { AnchorNodes, anchorDigest, anchoredLeafSource, anchoredNodeCache } from './_anchor-tree.js'
 import { type PositionedLine, StalePositionError, type StoreHooks } from './_store-hooks.js'
 import { decodeTreeState, encodeTreeState, type TreeStateData } from './_tree-codec.js'
 import { SubtreeLevels } from './_tree-levels.js'
-import { CorruptLedgerError, InvalidInputError } from './errors.js'
-import { bytesToHex, HASH_BYTES, leafHashBytes, ZERO_HASH } from './hash.js'
+import { type Anchor, anchorRange } from './anchor.js'
+import { CorruptLedgerError, InvalidInputError, RetiredReceiptError } from './errors.js'
+import { bytesToHex, HASH_BYTES, hexToBytes, leafHashBytes, ZERO_HASH } from './hash.js'
 import {
   CompactRange,
   consistencyProof,
@@ -73,6 +81,16 @@ export class Tree implements TreeState {
   readonly #width: number
   readonly #options: TreeStateOptions
   readonly #readPositioned: ReadPositioned | undefined
+  /** The store's anchor, its nodes and digest, for an anchored ledger. */
+  readonly #anchor: Anchor | undefined
+  readonly #nodes: AnchorNodes | undefined
+  readonly #anchorDigest: Uint8Array | undefined
+  /** The first receipt held: the anchor's seq, or 0. */
+  readonly #base: number
+  /** Index of the first position kept: the first 2^L-th receipt at or after the anchor. */
+  readonly #firstPosition: number
+  /** What proofs read through: stored subtrees (and the anchor's nodes). */
+  readonly #levelsCache: NodeCache
   #size = 0
   #head: Uint8Array = new Uint8Array(HASH_BYTES)
   #range = new CompactRange()
@@ -97,12 +115,22 @@ export class Tree implements TreeState {
     this.#width = 2 ** level
     this.#options = options
     this.#readPositioned = readPositioned
-    this.#levels = new SubtreeLevels(level)
+    this.#anchor = store.anchor
+    this.#nodes = this.#anchor === undefined ? undefined : new AnchorNodes(this.#anchor)
+    this.#anchorDigest = this.#anchor === undefined ? undefined : anchorDigest(this.#anchor)
+    this.#base = this.#anchor?.seq ?? 0
+    this.#firstPosition = Math.ceil(this.#base / this.#width)
+    this.#levels = new SubtreeLevels(level, this.#nodes)
     this.#positions = readPositioned === undefined ? undefined : []
-    this.cache = { nodeHash: (l, i) => this.#levels.get(l, i) }
+    this.#levelsCache = { nodeHash: (l, i) => this.#levels.get(l, i) }
     this.leafSource = {
       leafHashes: (from, to) => this.#leafHashes(from, to),
     }
+    this.cache =
+      this.#nodes === undefined
+        ? this.#levelsCache
+        : anchoredNodeCache(this.#nodes, this.leafSource, this.#levelsCache)
+    this.#reset()
   }
 
   get size(): number {
@@ -145,6 +173,21 @@ export class Tree implements TreeState {
     if (data.level !== this.level) {
       throw new CorruptLedgerError(`built with level ${data.level}, not ${this.level}`, where)
     }
+    const built = data.anchor
+    if (
+      (built === undefined) !== (this.#anchor === undefined) ||
+      (built !== undefined &&
+        (built.seq !== this.#base || !equalBytes(built.digest, this.#anchorDigest)))
+    ) {
+      throw new CorruptLedgerError(
+        built === undefined
+          ? `built for a ledger that begins at receipt 0, but this one begins at its anchor (seq ${this.#base})`
+          : this.#anchor === undefined
+            ? `built for a ledger that begins at an anchor (seq ${built.seq}), but this one begins at receipt 0`
+            : `built for another anchor (seq ${built.seq}) than this ledger's (seq ${this.#base})`,
+        where,
+      )
+    }
     if ((data.positions === undefined) !== (this.#positions === undefined)) {
       throw new CorruptLedgerError(
         data.positions === undefined
@@ -153,8 +196,8 @@ export class Tree implements TreeState {
         where,
       )
     }
-    const levels = SubtreeLevels.fromChunks(this.level, data.chunks)
-    const whole = levels.chunkCount * this.#width
+    const levels = SubtreeLevels.fromChunks(this.level, data.chunks, this.#nodes)
+    const whole = levels.chunkEnd * this.#width
     const ids = perfectSubtrees(0, whole)
     for (const [i, id] of ids.entries()) {
       if (!equalBytes(data.range[i]!, levels.get(id.level, id.index))) {
@@ -173,10 +216,11 @@ export class Tree implements TreeState {
   }
 
   #reset(): void {
-    this.#size = 0
-    this.#head = new Uint8Array(HASH_BYTES)
-    this.#range = new CompactRange()
-    this.#levels = new SubtreeLevels(this.level)
+    const anchor = this.#anchor
+    this.#size = this.#base
+    this.#head = anchor === undefined ? new Uint8Array(HASH_BYTES) : hexToBytes(anchor.prev)
+    this.#range = anchor === undefined ? new CompactRange() : anchorRange(anchor)
+    this.#levels = new SubtreeLevels(this.level, this.#nodes)
     this.#positions = this.#positions === undefined ? undefined : []
     this.#checked = false
   }
@@ -240,6 +284,10 @@ export class Tree implements TreeState {
           range: this.#range.hashes,
           chunks: this.#levels.chunkBytes(),
           positions: this.#positions,
+          anchor:
+            this.#anchorDigest === undefined
+              ? undefined
+              : { seq: this.#base, digest: this.#anchorDigest },
         }),
       )
       return { saved: true, saveError: undefined }
@@ -256,10 +304,16 @@ export class Tree implements TreeState {
   async #extend(target: number): Promise<void> {
     const w = this.#width
     const old = this.#size
-    // Unchecked: read back the last block. Checked (in memory): start at `old`;
-    // the first new receipt's `prev` must still link to the state's head.
-    const start = old === 0 || this.#checked ? old : Math.floor((old - 1) / w) * w
-    const check = new CompactRange(start)
+    // Unchecked: read back the last block (its held part, after an anchor).
+    // Checked (in memory): start at `old`; the first new receipt's `prev`
+    // must still link to the state's head (or the anchor's `prev`).
+    const block = Math.floor((old - 1) / w) * w
+    const start = old === this.#base || this.#checked ? old : Math.max(block, this.#base)
+    // A last block straddling the anchor is checked from the anchor's nodes inside it.
+    const check =
+      start === old || block >= this.#base || this.#nodes === undefined
+        ? new CompactRange(start)
+        : this.#nodes.rangeFrom(block)
     const { onProgress, signal } = this.#options
     const every = this.#options.progressEvery ?? 65_536
     const total = target - start
@@ -335,8 +389,10 @@ export class Tree implements TreeState {
       return
     }
     const positions = this.#positions ?? []
-    const block = Math.min(Math.floor(from / this.#width), positions.length - 1)
-    const at = block < 0 ? undefined : { seq: block * this.#width, position: positions[block]! }
+    const first = this.#firstPosition
+    const block = Math.min(Math.floor(from / this.#width) - first, positions.length - 1)
+    const at =
+      block < 0 ? undefined : { seq: (first + block) * this.#width, position: positions[block]! }
     for await (const line of read(from, to, at)) {
       this.leavesRead++
       if (line.seq >= from) yield line
@@ -346,6 +402,7 @@ export class Tree implements TreeState {
   async *#leafHashes(from: number, to: number): AsyncGenerator<Uint8Array> {
     checkCount('from', from)
     checkCount('to', to)
+    if (from < this.#base && from < to) throw new RetiredReceiptError(from, this.#base)
     let seq = from
     for await (const line of this.#lines(from, to)) {
       if (line.seq !== seq) {
@@ -368,41 +425,62 @@ export class Tree implements TreeState {
    * proof) and checks each against the stored hashes before using it.
    */
   #checkedSource(): LeafSource {
-    const blocks = new Map<number, Uint8Array[]>()
+    /** Each block's held leaves, from `held` (its first receipt, or the anchor's seq). */
+    const blocks = new Map<number, { held: number; leaves: Uint8Array[] }>()
     const w = this.#width
-    const load = async (b: number): Promise<Uint8Array[]> => {
+    const base = this.#base
+    const nodes = this.#nodes
+    const load = async (b: number): Promise<{ held: number; leaves: Uint8Array[] }> => {
       const have = blocks.get(b)
       if (have !== undefined) return have
       const begin = b * w
       const end = Math.min(begin + w, this.#size)
+      const held = Math.max(begin, base)
       const leaves: Uint8Array[] = []
-      for await (const leaf of this.#leafHashes(begin, end)) leaves.push(leaf)
+      for await (const leaf of this.#leafHashes(held, end)) leaves.push(leaf)
+      // A block straddling the anchor starts from the anchor's nodes inside it.
+      const range =
+        held > begin && nodes !== undefined ? nodes.rangeFrom(begin) : new CompactRange(begin)
+      for (const leaf of leaves) range.append(leaf)
       const whole = end - begin === w
       const ok = whole
-        ? equalBytes(merkleRoot(leaves), this.#levels.get(this.level, b))
+        ? equalBytes(
+            held === begin ? merkleRoot(leaves) : range.hashes[0]!,
+            this.#levels.get(this.level, b),
+          )
         : (() => {
-            const range = new CompactRange(begin)
-            for (const leaf of leaves) range.append(leaf)
             const want = this.#range.hashes.slice(-range.hashes.length)
             return range.hashes.every((h, i) => equalBytes(h, want[i]))
           })()
       if (!ok) {
         throw new Mismatch(
-          `receipts ${begin}…${end - 1} do not match the stored tree state (the ledger or the state changed)`,
+          `receipts ${held}…${end - 1} do not match the stored tree state (the ledger or the state changed)`,
         )
       }
-      blocks.set(b, leaves)
-      return leaves
+      const loaded = { held, leaves }
+      blocks.set(b, loaded)
+      return loaded
     }
-    return {
+    const source: LeafSource = {
       async *leafHashes(from, to) {
         for (let b = Math.floor(from / w); b * w < to; b++) {
-          const leaves = await load(b)
+          const { held, leaves } = await load(b)
           const end = Math.min(to, (b + 1) * w)
-          for (let i = Math.max(from, b * w); i < end; i++) yield leaves[i - b * w]!
+          for (let i = Math.max(from, b * w); i < end; i++) yield leaves[i - held]!
         }
       },
     }
+    return nodes === undefined ? source : anchoredLeafSource(source, base)
+  }
+
+  /** What proofs read: the checked leaves, and the stored subtrees (with the anchor's nodes). */
+  #proofInputs(): { source: LeafSource; cache: NodeCache } {
+    const source = this.#checkedSource()
+    const cache =
+      this.#nodes === undefined
+        ? this.#levelsCache
+        : anchoredNodeCache(this.#nodes, source, this.#levelsCache)
+    return { source, cache }
   }
 
   /**
@@ -441,7 +519,10 @@ export class Tree implements TreeState {
       await this.#ready(size ?? 0, 'size', size ?? 0)
       const n = size ?? this.#size
       if (n === this.#size) return this.#range.root()
-      return this.#retrying(() => treeRoot(this.#checkedSource(), n, { cache: this.cache }))
+      return this.#retrying(() => {
+        const { source, cache } = this.#proofInputs()
+        return treeRoot(source, n, { cache })
+      })
     })
   }
 
@@ -452,14 +533,16 @@ export class Tree implements TreeState {
       if (size !== undefined && seq >= size) {
         throw new InvalidInputError('seq', `${seq} is not below the tree size ${size}`)
       }
+      if (seq < this.#base) throw new RetiredReceiptError(seq, this.#base)
       await (size === undefined
         ? this.#ready(seq + 1, 'seq', seq)
         : this.#ready(size, 'size', size))
       const n = size ?? this.#size
       if (seq >= n) throw new InvalidInputError('seq', `${seq} is not below the tree size ${n}`)
-      return this.#retrying(() =>
-        inclusionProof(this.#checkedSource(), seq, n, { cache: this.cache }),
-      )
+      return this.#retrying(() => {
+        const { source, cache } = this.#proofInputs()
+        return inclusionProof(source, seq, n, { cache })
+      })
     })
   }
 
@@ -470,15 +553,17 @@ export class Tree implements TreeState {
       if (n !== undefined && m > n) throw new InvalidInputError('m', `${m} is greater than n ${n}`)
       await (n === undefined ? this.#ready(m, 'm', m) : this.#ready(n, 'n', n))
       const to = n ?? this.#size
-      return this.#retrying(() =>
-        consistencyProof(this.#checkedSource(), m, to, { cache: this.cache }),
-      )
+      return this.#retrying(() => {
+        const { source, cache } = this.#proofInputs()
+        return consistencyProof(source, m, to, { cache })
+      })
     })
   }
 
   receipt(seq: number): Promise<EncodedReceipt> {
     return this.#serial(async () => {
       checkCount('seq', seq)
+      if (seq < this.#base) throw new RetiredReceiptError(seq, this.#base)
       const head = await this.store.head()
       if (seq >= head.size) {
         throw new InvalidInputError('seq', `${seq} is not below the ledger's ${head.size} receipts`)

@@ -3,9 +3,15 @@
  * growable flat buffers: level L is what the tree state stores, the higher
  * levels are recomputed from it on load and extended as leaves arrive.
  *
+ * In an anchored ledger (receipts `[0, N)` retired) level `l` stores the
+ * subtrees from index `floor(N / 2^l)` on (the one holding receipt `N`,
+ * which may straddle the anchor, and those after it); a subtree before that
+ * is answered from the anchor's nodes when it is one (see `_anchor-tree.ts`).
+ *
  * @internal
  * @module
  */
+import type { AnchorNodes } from './_anchor-tree.js'
 import { HASH_BYTES, nodeHashBytes } from './hash.js'
 
 class HashList {
@@ -32,18 +38,27 @@ class HashList {
 /** Subtree hashes at levels `base`, `base + 1`, … */
 export class SubtreeLevels {
   readonly base: number
+  readonly #anchor: AnchorNodes | undefined
   #levels: HashList[] = []
 
-  constructor(base: number) {
+  /** @param anchor - the anchor's nodes, for an anchored ledger. */
+  constructor(base: number, anchor?: AnchorNodes) {
     this.base = base
+    this.#anchor = anchor
   }
 
-  /** Levels from the concatenated level-`base` hashes (higher levels recomputed). */
-  static fromChunks(base: number, chunks: Uint8Array): SubtreeLevels {
-    const levels = new SubtreeLevels(base)
+  /**
+   * Levels from the concatenated level-`base` hashes (higher levels
+   * recomputed); in an anchored ledger the first is subtree
+   * `floor(N / 2^base)`.
+   */
+  static fromChunks(base: number, chunks: Uint8Array, anchor?: AnchorNodes): SubtreeLevels {
+    const levels = new SubtreeLevels(base, anchor)
     const count = chunks.length / HASH_BYTES
-    for (let i = 0; i < count; i++) {
-      levels.#add(0, i, chunks.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES))
+    const first = levels.#first(0)
+    for (let i = first; i < first + count; i++) {
+      const k = i - first
+      levels.#add(0, i, chunks.subarray(k * HASH_BYTES, (k + 1) * HASH_BYTES))
       // Complete the parents this chunk finishes, as a compact range would.
       let j = 0
       let index = i
@@ -57,9 +72,19 @@ export class SubtreeLevels {
     return levels
   }
 
-  /** Number of complete level-`base` subtrees. */
+  /** Number of complete level-`base` subtrees stored. */
   get chunkCount(): number {
     return this.#levels[0]?.count ?? 0
+  }
+
+  /** One past the index of the last complete level-`base` subtree (counting retired ones). */
+  get chunkEnd(): number {
+    return this.#first(0) + this.chunkCount
+  }
+
+  /** Index of the first subtree stored at level `base + j`. */
+  #first(j: number): number {
+    return this.#anchor === undefined ? 0 : Math.floor(this.#anchor.seq / 2 ** (this.base + j))
   }
 
   /** The level-`base` hashes, concatenated (a view). */
@@ -82,14 +107,17 @@ export class SubtreeLevels {
   }
 
   #get(j: number, index: number): Uint8Array | undefined {
-    return this.#levels[j]?.get(index)
+    const first = this.#first(j)
+    if (index < first) return this.#anchor?.get(this.base + j, index)
+    return this.#levels[j]?.get(index - first)
   }
 
   #add(j: number, index: number, hash: Uint8Array): void {
     while (this.#levels.length <= j) this.#levels.push(new HashList())
     const list = this.#levels[j]!
-    if (index !== list.count) {
-      throw new Error(`internal: subtree ${j + this.base}/${index} out of order (${list.count})`)
+    const want = this.#first(j) + list.count
+    if (index !== want) {
+      throw new Error(`internal: subtree ${j + this.base}/${index} out of order (${want})`)
     }
     list.push(hash)
   }

@@ -8,13 +8,15 @@
  *
  * @module
  */
+
+import { AnchorNodes, anchoredLeafSource, anchoredNodeCache } from './_anchor-tree.js'
 import {
   type Checkpoint,
   type CheckpointFields,
   formatCheckpoint,
   parseCheckpoint,
 } from './checkpoint-text.js'
-import { CorruptLedgerError, InvalidInputError } from './errors.js'
+import { CorruptLedgerError, InvalidInputError, RetiredReceiptError } from './errors.js'
 import { leafHashBytes } from './hash.js'
 import type { NoteSigner, NoteVerifier } from './keys.js'
 import { type LeafSource, type NodeCache, treeRoot } from './merkle.js'
@@ -64,11 +66,14 @@ export function openCheckpoint(
 
 /**
  * The leaf hashes of a store's receipts, read through `store.read`, for
- * proofs and roots.
+ * proofs and roots. In an anchored store, asking for leaves before the
+ * anchor throws a {@link RetiredReceiptError}.
  */
 export function storeLeafSource(store: LedgerStore): LeafSource {
+  const base = store.anchor?.seq ?? 0
   return {
     async *leafHashes(from, to) {
+      if (from < base && from < to) throw new RetiredReceiptError(from, base)
       let expected = from
       for await (const line of store.read(from, to)) {
         if (line.seq !== expected) {
@@ -94,7 +99,10 @@ export interface CreateCheckpointOptions {
   readonly origin?: string
   /** Checkpoint the first `size` receipts; default the whole ledger. */
   readonly size?: number
-  /** Stored subtree hashes, so the root need not be recomputed from every leaf. */
+  /**
+   * Stored subtree hashes, so the root need not be recomputed from every
+   * leaf (e.g. a tree state's `cache`).
+   */
   readonly cache?: NodeCache
 }
 
@@ -109,7 +117,11 @@ export interface CreatedCheckpoint {
 
 /**
  * Computes the RFC 9162 root of a store's first `size` receipts and signs a
- * checkpoint of it.
+ * checkpoint of it. For an anchored store the root is computed from the
+ * anchor's compact range and the held receipts, so it equals the original
+ * ledger's at the same size; a `size` below the anchor works only where the
+ * anchor's nodes cover it (size `anchor.seq` always does), else it throws a
+ * {@link RetiredReceiptError}.
  *
  * @example
  * ```ts
@@ -129,6 +141,13 @@ export async function createCheckpoint(
     throw new InvalidInputError('size', `must be between 0 and the ledger size ${head.size}`)
   }
   const origin = options.origin ?? signers[0]!.name
-  const root = await treeRoot(storeLeafSource(store), size, { cache: options.cache })
+  const anchor = store.anchor
+  let source = storeLeafSource(store)
+  let cache = options.cache
+  if (anchor !== undefined) {
+    source = anchoredLeafSource(source, anchor.seq)
+    cache = anchoredNodeCache(new AnchorNodes(anchor), source, cache)
+  }
+  const root = await treeRoot(source, size, { cache })
   return { origin, size, root, note: signCheckpoint({ origin, size, root }, signers) }
 }

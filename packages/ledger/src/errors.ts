@@ -36,6 +36,11 @@ export type LedgerErrorCode =
   | 'BAD_SIGNATURE'
   /** A command-line argument is missing or malformed. */
   | 'USAGE'
+  /**
+   * A receipt before an anchored ledger's anchor was asked for: the ledger
+   * does not hold it (its anchor commits to it). See {@link RetiredReceiptError}.
+   */
+  | 'RETIRED'
 
 /** Options accepted by every baton error constructor. */
 export interface BatonErrorOptions {
@@ -135,5 +140,29 @@ export class CorruptLedgerError extends LedgerError {
     super('CORRUPT', loc === '' ? message : `${loc}: ${message}`, options)
     this.file = where.file
     this.line = where.line
+  }
+}
+
+/**
+ * The receipt (or the tree of receipts) asked for lies before the anchor an
+ * anchored ledger begins at: the ledger does not hold it, only a commitment
+ * to it (the anchor's compact range). Proofs that need a retired receipt's
+ * own hash cannot be made from this ledger; use the export or a ledger that
+ * still holds it.
+ */
+export class RetiredReceiptError extends LedgerError {
+  /** The retired receipt that was needed. */
+  readonly seq: number
+  /** The first `seq` the ledger holds: its anchor. */
+  readonly anchorSeq: number
+
+  constructor(seq: number, anchorSeq: number, options?: BatonErrorOptions) {
+    super(
+      'RETIRED',
+      `seq ${seq} is retired: the ledger begins at its anchor (seq ${anchorSeq}); receipts 0–${anchorSeq - 1} are not held`,
+      options,
+    )
+    this.seq = seq
+    this.anchorSeq = anchorSeq
   }
 }

@@ -15,11 +15,16 @@
  * Memory is constant: receipts stream from the store through the hashing,
  * the compact range and gzip into the target.
  *
+ * An anchored ledger (a restored one) continues the manifest it was
+ * restored from: the manifest must reach at least to its anchor (the
+ * receipts before it are retired and cannot be exported again).
+ *
  * @module
  */
 import { randomBytes } from 'node:crypto'
 import { gzipChunks, prevOffset, StreamDigest, tsOffset } from './_bundle-codec.js'
 import { hexEquals, MerkleAccumulator } from './_merkle-acc.js'
+import { sameAnchor } from './anchor.js'
 import { signCheckpoint } from './checkpoint.js'
 import { parseCheckpoint } from './checkpoint-text.js'
 import { CorruptLedgerError, InvalidInputError, isBatonError } from './errors.js'
@@ -290,9 +295,12 @@ export function retentionCutoff(nowMs: number, retainDays: number): number {
  *
  * Before writing, the store must agree with the manifest: it must hold the
  * newest entry's last receipt with the same leaf hash (otherwise this is a
- * different or rewritten ledger: `CORRUPT`). While streaming, every receipt's
- * `prev` must link to the one before (`CORRUPT` otherwise, and nothing is
- * referenced).
+ * different or rewritten ledger: `CORRUPT`). An anchored store whose anchor
+ * is exactly where the manifest ends must have that entry's `lastHash` and
+ * `range` as its anchor; one whose anchor is past the manifest's end cannot
+ * be exported to it (`INVALID_INPUT` naming `store`: the receipts between
+ * are retired). While streaming, every receipt's `prev` must link to the
+ * one before (`CORRUPT` otherwise, and nothing is referenced).
  *
  * @throws {@link InvalidInputError} naming a bad option.
  * @throws {@link CorruptLedgerError} when the ledger is broken or disagrees with the export.
@@ -316,8 +324,25 @@ export async function exportLedger(
   const last = await readLastManifestEntry(target)
   const firstSeq = last === undefined ? 0 : last.lastSeq + 1
   const head = await store.head()
+  const anchor = store.anchor
 
-  if (last !== undefined) {
+  if (anchor !== undefined && firstSeq < anchor.seq) {
+    throw new InvalidInputError(
+      'store',
+      last === undefined
+        ? `${store.location} begins at its anchor (seq ${anchor.seq}): receipts 0–${anchor.seq - 1} are retired, so it can only continue the export it was restored from, not start a new one`
+        : `${store.location} begins at its anchor (seq ${anchor.seq}) but the export ends at receipt ${last.lastSeq}: receipts ${firstSeq}–${anchor.seq - 1} are retired and cannot be exported`,
+    )
+  }
+  if (anchor !== undefined && last !== undefined && firstSeq === anchor.seq) {
+    // Nothing held to compare with the newest entry: the anchor itself must be its end.
+    if (!sameAnchor(anchor, { seq: firstSeq, prev: last.lastHash, range: last.range })) {
+      throw new CorruptLedgerError(
+        `the anchor of ${store.location} (seq ${anchor.seq}) is not the end of manifest entry ${last.index}: this ledger was not restored from this export`,
+        { file: store.location },
+      )
+    }
+  } else if (last !== undefined) {
     if (head.size < firstSeq) {
       throw new CorruptLedgerError(
         `the export holds receipts through ${last.lastSeq} but the ledger only ${head.size}: it is not the ledger that was exported`,

@@ -11,6 +11,11 @@
  *                                  one canonical receipt per line, each ending in \n
  * ```
  *
+ * A ledger created with an anchor (`{create: true, anchor}`) records it in
+ * `baton-ledger.json` and begins at it: its first segment is named by the
+ * anchor's `seq`, its empty head is `{size: anchor.seq, hash: anchor.prev}`,
+ * and reads start there (see `anchor.ts`).
+ *
  * Every commit (one {@link LedgerStore.append} call, i.e. one group-committed
  * batch of the {@link Ledger}) runs under an exclusive writer lock: it checks
  * whether another writer appended since it last looked, refuses a batch
@@ -42,6 +47,7 @@ import { readPositioned } from './_file-positioned.js'
 import { readLines, segmentSizes } from './_file-read.js'
 import { createSegmentLog, joinBatch } from './_file-segments.js'
 import { attachStoreHooks } from './_store-hooks.js'
+import { type Anchor, anchorHead, checkAnchor, sameAnchor } from './anchor.js'
 import { InvalidInputError, isBatonError, LedgerError } from './errors.js'
 import type { EncodedReceipt, LedgerStore, RawSegment, StoredLine, StoreHead } from './store.js'
 import { createFileTreeStateStorage, TREE_STATE_FILE } from './tree-state.js'
@@ -102,6 +108,15 @@ export interface FileStoreOptions {
    * {@link FileStore.recovered}.
    */
   readonly onRecover?: (recovery: FileStoreRecovery) => void
+  /**
+   * When creating: begin the new ledger at this anchor instead of receipt 0
+   * (recorded in `baton-ledger.json`; see `anchor.ts`). When opening an
+   * existing ledger: it must begin at this same anchor (`seq`, `prev` and
+   * `range`), else `INVALID_INPUT` naming `anchor`. Checked with
+   * `checkAnchor`. Default (or `undefined`): no anchor (and an existing ledger opens with
+   * whatever anchor it records).
+   */
+  readonly anchor?: Anchor | undefined
 }
 
 /** Options for {@link initFileStore}: those of {@link FileStoreOptions} except `create`. */
@@ -153,6 +168,7 @@ function checkOptions(dir: unknown, options: unknown): asserts options is FileSt
   if (o.onRecover !== undefined && typeof o.onRecover !== 'function') {
     throw new InvalidInputError('onRecover', 'must be a function')
   }
+  if (o.anchor !== undefined) checkAnchor(o.anchor)
 }
 
 /**
@@ -176,7 +192,8 @@ export function openFileStore(dir: string, options: FileStoreOptions = {}): Prom
 
 /**
  * Creates a new, empty file ledger in `dir` (made if missing; must be empty)
- * and opens it. For `baton init`.
+ * and opens it; with `options.anchor`, one that begins at that anchor. For
+ * `baton init` and restores.
  *
  * @throws {@link LedgerError} `ALREADY_EXISTS` when `dir` already holds a ledger.
  * @throws {@link InvalidInputError} when `dir` is not empty, or for a bad option.
@@ -196,7 +213,19 @@ async function openStore(
   const alreadyExists = (): LedgerError =>
     new LedgerError('ALREADY_EXISTS', `a baton ledger already exists in ${root}`)
 
+  const anchor = options.anchor === undefined ? undefined : checkAnchor(options.anchor)
+  const checkAnchorOf = (found: LedgerMeta): void => {
+    if (anchor === undefined || sameAnchor(found.anchor, anchor)) return
+    throw new InvalidInputError(
+      'anchor',
+      found.anchor === undefined
+        ? `the ledger in ${root} begins at receipt 0, not at an anchor (seq ${anchor.seq}); use a new directory for a ledger that begins at an anchor`
+        : `the ledger in ${root} begins at another anchor (seq ${found.anchor.seq}, prev ${found.anchor.prev.slice(0, 12)}…) than the one given (seq ${anchor.seq}, prev ${anchor.prev.slice(0, 12)}…)`,
+    )
+  }
+
   let meta = await readMeta(metaPath)
+  if (meta !== undefined && !exclusive) checkAnchorOf(meta)
   if (meta === undefined) {
     if (options.create !== true) {
       throw new LedgerError(
@@ -223,7 +252,8 @@ async function openStore(
         // Re-check under the lock: another process may have created it meanwhile.
         meta = await readMeta(metaPath)
         if (meta !== undefined && exclusive) throw alreadyExists()
-        meta ??= await writeNewLedger(root, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)
+        if (meta !== undefined) checkAnchorOf(meta)
+        meta ??= await writeNewLedger(root, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, anchor)
       }
       return await createFileStore(root, meta, lock, options)
     } finally {
@@ -248,6 +278,8 @@ async function createFileStore(
   const segDir = join(root, SEGMENTS_DIR)
   const location = `file:${root}`
   const recovered: FileStoreRecovery[] = []
+  const anchor = meta.anchor
+  const base = anchor?.seq ?? 0
   const log = createSegmentLog(
     segDir,
     meta.segmentBytes,
@@ -262,6 +294,7 @@ async function createFileStore(
             // A reporting callback must not undo a completed recovery.
           }
         },
+    anchorHead(anchor),
   )
   let closed = false
   let queue: Promise<unknown> = Promise.resolve()
@@ -318,6 +351,7 @@ async function createFileStore(
 
   const store: FileStore = {
     location,
+    ...(anchor === undefined ? {} : { anchor }),
     dir: root,
     segmentBytes: meta.segmentBytes,
     lockPath: join(root, LOCK_FILE),
@@ -335,7 +369,7 @@ async function createFileStore(
     },
     async *read(from = 0, to?: number): AsyncIterable<StoredLine> {
       const { size } = await head()
-      yield* readLines(segDir, Math.max(0, from), Math.min(to ?? size, size))
+      yield* readLines(segDir, Math.max(base, from), Math.min(to ?? size, size))
     },
     async *rawSegments(): AsyncIterable<RawSegment> {
       assertOpen()
@@ -364,7 +398,7 @@ async function createFileStore(
   return attachStoreHooks(store, {
     readPositioned(from, to, at) {
       assertOpen()
-      return readPositioned(segDir, from, to, at)
+      return readPositioned(segDir, Math.max(base, from), to, at)
     },
     treeStateStorage: () =>
       createFileTreeStateStorage(join(root, TREE_STATE_FILE), { readOnly: lock === undefined }),

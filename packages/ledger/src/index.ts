@@ -1,3 +1,4 @@
+export * from './anchor.js'
 export * from './canonical.js'
 export * from './checkpoint.js'
 export * from './checkpoint-text.js'

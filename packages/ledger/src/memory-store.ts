@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { type Anchor, checkAnchor } from './anchor.js'
 import { ConflictError, InvalidInputError, LedgerError } from './errors.js'
 import { ZERO_HASH } from './hash.js'
 import type { EncodedReceipt, LedgerStore, StoredLine, StoreHead } from './store.js'
@@ -11,25 +12,39 @@ import type { EncodedReceipt, LedgerStore, StoredLine, StoreHead } from './store
 export interface MemoryStoreOptions {
   /** Name shown in messages after `memory:`; default `ledger`. */
   readonly name?: string
+  /**
+   * Begin at this anchor instead of receipt 0 (see `anchor.ts`): the store
+   * holds receipts from `anchor.seq` on; its head starts at
+   * `{size: anchor.seq, hash: anchor.prev}`. Checked with `checkAnchor`.
+   */
+  readonly anchor?: Anchor | undefined
 }
 
 /** A {@link LedgerStore} that keeps receipts in process memory. */
 export interface MemoryStore extends LedgerStore {
-  /** Number of receipts held (synchronous, for tests). */
+  /**
+   * The ledger's size (synchronous, for tests): the `seq` after the last
+   * receipt, counting retired receipts before an anchor.
+   */
   readonly size: number
 }
 
 /**
- * Creates an empty in-memory store. Appends are atomic per batch; a batch
- * whose first `seq` is not the current size fails with a
- * {@link ConflictError} and writes nothing.
+ * Creates an empty in-memory store, optionally beginning at an anchor.
+ * Appends are atomic per batch; a batch whose first `seq` is not the
+ * current size fails with a {@link ConflictError} and writes nothing.
+ *
+ * @throws {@link InvalidInputError} for a bad `anchor` (naming the field).
  *
  * @example
  * ```ts
  * const ledger = createLedger({ store: createMemoryStore() })
+ * const restored = createMemoryStore({ anchor: plan.anchor })
  * ```
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const anchor = options.anchor === undefined ? undefined : checkAnchor(options.anchor)
+  const base = anchor?.seq ?? 0
   const lines: Uint8Array[] = []
   const hashes: string[] = []
   let closed = false
@@ -40,12 +55,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
   return {
     location: `memory:${options.name ?? 'ledger'}`,
+    ...(anchor === undefined ? {} : { anchor }),
     get size() {
-      return lines.length
+      return base + lines.length
     },
     async head(): Promise<StoreHead> {
       assertOpen()
-      return { size: lines.length, hash: hashes.at(-1) ?? ZERO_HASH }
+      return { size: base + lines.length, hash: hashes.at(-1) ?? anchor?.prev ?? ZERO_HASH }
     },
     async append(entries: readonly EncodedReceipt[]): Promise<void> {
       assertOpen()
@@ -56,13 +72,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           throw new InvalidInputError(`entries[${i}].seq`, `must be ${first + i} (consecutive)`)
         }
       }
-      if (first !== lines.length) {
+      const size = base + lines.length
+      if (first !== size) {
         throw new ConflictError(
           first,
           0,
-          first < lines.length
-            ? `seq ${first} is already taken (size ${lines.length})`
-            : `seq ${first} would leave a gap after ${lines.length}`,
+          first < size
+            ? first < base
+              ? `seq ${first} is retired: the ledger begins at its anchor (seq ${base})`
+              : `seq ${first} is already taken (size ${size})`
+            : `seq ${first} would leave a gap after ${size}`,
         )
       }
       for (const e of entries) {
@@ -72,9 +91,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     async *read(from = 0, to?: number): AsyncIterable<StoredLine> {
       assertOpen()
-      const end = Math.min(to ?? lines.length, lines.length)
-      for (let seq = Math.max(0, from); seq < end; seq++) {
-        yield { seq, bytes: lines[seq]! }
+      const size = base + lines.length
+      const end = Math.min(to ?? size, size)
+      for (let seq = Math.max(base, from); seq < end; seq++) {
+        yield { seq, bytes: lines[seq - base]! }
       }
     },
     async close(): Promise<void> {

@@ -16,8 +16,21 @@
  * normal ledger so it links to the last restored receipt. A clean restore
  * appends one too (with `lost.count: 0`): every restore is on the record.
  *
- * A restore needs every bundle from receipt 0: once retention has deleted
- * the first bundles, the target alone cannot rebuild the ledger (`NOT_FOUND`).
+ * **After retention.** Retention deletes old bundles but keeps their
+ * manifest entries, so a restore takes the **newest contiguous run of
+ * bundles that are still present** (up to `upTo`) and rebuilds an
+ * **anchored** ledger that begins where that run begins: its anchor is the
+ * end of the manifest entry just before the run (`lastSeq + 1`, `lastHash`,
+ * `range`), which that entry's signed checkpoint covers (the range folds to
+ * its root; the entry's digest is in its extension line) and the manifest's
+ * hash chain links to every later entry. Only trusted entries are used, and
+ * the run's first bundle must still link to the anchor and extend its range
+ * to the next signed root, as every bundle is checked. The receipts before
+ * the anchor are **retired** (`retired`: the restored ledger does not hold
+ * them, its anchor commits to them), reported apart from receipts **lost**
+ * to damage. {@link planRestore} works out the anchor without writing
+ * anything; {@link restore} needs a store that begins at it, or a function
+ * that creates one.
  *
  * @module
  */
@@ -29,13 +42,14 @@ import { scanBundle } from './_bundle-scan.js'
 import type { VerifyProblem } from './_chain-check.js'
 import { readAt } from './_file-io.js'
 import { walkManifest } from './_manifest-walk.js'
+import { type Anchor, anchorAfterManifestEntry, anchorHead, sameAnchor } from './anchor.js'
 import { CorruptLedgerError, InvalidInputError, LedgerError } from './errors.js'
 import { readLastManifestEntry } from './export.js'
 import type { ExportTarget } from './export-target.js'
 import { leafHash } from './hash.js'
 import type { NoteVerifier } from './keys.js'
 import { type Clock, createLedger } from './ledger.js'
-import type { ManifestEntry } from './manifest.js'
+import { type ManifestEntry, manifestEntryKey } from './manifest.js'
 import type { StoredReceipt } from './receipt.js'
 import type { EncodedReceipt, LedgerStore } from './store.js'
 
@@ -59,13 +73,68 @@ export interface RestoreLoss {
   readonly toTs: string | null
 }
 
+/**
+ * The receipts a restore leaves retired: those before the anchor the
+ * restored ledger begins at (their bundles are gone, typically deleted by
+ * retention; the anchor commits to them). Times are from the manifest.
+ */
+export interface RestoreRetired {
+  /** Receipts retired; 0 when the restored ledger begins at receipt 0 (the other fields are then `null`). */
+  readonly count: number
+  /** First retired `seq` (0). */
+  readonly fromSeq: number | null
+  /** Last retired `seq` (the anchor's `seq - 1`). */
+  readonly toSeq: number | null
+  /** `ts` of receipt 0, from manifest entry 0. */
+  readonly fromTs: string | null
+  /** `ts` of the last retired receipt, from the manifest entry the anchor ends. */
+  readonly toTs: string | null
+}
+
+/** What {@link planRestore} found: where a restore of the export would begin. */
+export interface RestorePlan {
+  /**
+   * The anchor the restored ledger must begin at, or `undefined` when every
+   * bundle from receipt 0 (up to `upTo`) is present. Its `source` names the
+   * manifest entry it was taken from.
+   */
+  readonly anchor: Anchor | undefined
+  /** Index of the first manifest entry whose bundle the restore reads. */
+  readonly firstEntry: number
+  /** Receipts the export held (the newest manifest entry's `lastSeq + 1`). */
+  readonly exportSize: number
+  /** The receipts before the anchor. */
+  readonly retired: RestoreRetired
+}
+
+/** Options for {@link planRestore}. */
+export interface PlanRestoreOptions {
+  /** Verifier keys trusted to sign the manifest's checkpoints. */
+  readonly keys: readonly NoteVerifier[]
+  /** Plan a restore of receipts `0..upTo` only (inclusive). */
+  readonly upTo?: number
+  /** Where the restore comes from, for the anchor's `source`; default the target's location. */
+  readonly source?: string
+  /** Aborts the planning. */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Where a restore goes: an empty store that begins at the plan's anchor, or
+ * a function that creates one for the anchor (or for none) when the restore
+ * first writes. The caller owns (and closes) the store either way.
+ */
+export type RestoreInto =
+  | LedgerStore
+  | ((anchor: Anchor | undefined) => LedgerStore | Promise<LedgerStore>)
+
 /** Progress of a running restore. */
 export interface RestoreProgress {
   /** Receipts appended to the store so far. */
   readonly receipts: number
   /** Bundle bytes read (as stored). */
   readonly bytes: number
-  /** Receipts the restore aims for (`upTo + 1`, or the export's size). */
+  /** Receipts the restore aims for (`upTo + 1`, or the export's size, minus the anchor's `seq`). */
   readonly totalReceipts: number
 }
 
@@ -91,7 +160,7 @@ export interface RestoreOptions {
 export interface RestoredReceiptData {
   /** The target restored from. */
   readonly source: string
-  /** The last restored `seq`. */
+  /** The last restored `seq` (the anchor's `seq - 1` when no receipt was restored after it). */
   readonly restoredThrough: number
   /** Leaf hash of receipt `restoredThrough`. */
   readonly restoredHash: string
@@ -99,6 +168,8 @@ export interface RestoredReceiptData {
   readonly exportSize: number
   /** The `upTo` asked for, or `null`. */
   readonly upTo: number | null
+  /** The receipts before the anchor the restored ledger begins at (retired, not lost). */
+  readonly retired: RestoreRetired
   /** What was lost. */
   readonly lost: RestoreLoss
   /** Why receipts were lost, or `null`. */
@@ -109,12 +180,16 @@ export interface RestoredReceiptData {
 export interface RestoreResult {
   /** `restored` when nothing was lost. */
   readonly status: 'restored' | 'restored-with-loss'
-  /** The last `seq` restored from the export. */
+  /** The last `seq` restored from the export (the anchor's `seq - 1` when none after it). */
   readonly restoredThrough: number
-  /** Receipts restored from the export (`restoredThrough + 1`). */
+  /** Receipts restored from the export (`restoredThrough + 1`, minus the anchor's `seq`). */
   readonly restored: number
   /** Receipts the export held. */
   readonly exportSize: number
+  /** The anchor the restored ledger begins at, or `undefined` when it begins at receipt 0. */
+  readonly anchor: Anchor | undefined
+  /** The receipts before the anchor: retired, not lost. */
+  readonly retired: RestoreRetired
   /** What was lost. */
   readonly lost: RestoreLoss
   /** Why receipts were lost, or `undefined`. */
@@ -126,6 +201,7 @@ export interface RestoreResult {
 }
 
 const NO_LOSS: RestoreLoss = { count: 0, fromSeq: null, toSeq: null, fromTs: null, toTs: null }
+const NONE_RETIRED: RestoreRetired = NO_LOSS
 /** Bytes read from the spool at a time. */
 const SPOOL_CHUNK = 1024 * 1024
 
@@ -182,54 +258,54 @@ async function appendSpool(
   }
 }
 
-/**
- * Restores the newest state an export proves (or receipts `0..upTo`) into an
- * empty store (see the module documentation).
- *
- * @throws {@link InvalidInputError} for bad options, or a store that is not empty (`store`).
- * @throws {@link LedgerError} `NOT_FOUND` when the target has no manifest or
- *   the first bundle is gone (retention); {@link CorruptLedgerError} when not
- *   even the first receipts can be proven. Nothing is written in these cases.
- *
- * @example
- * ```ts
- * const store = await openFileStore('./restored', { create: true })
- * const r = await restore(createDirectoryTarget('/backups/baton'), store, {
- *   keys: [parseVerifierKey(verifierKeyText)],
- * })
- * if (r.lost.count > 0) console.warn(`lost receipts ${r.lost.fromSeq}–${r.lost.toSeq}: ${r.reason}`)
- * ```
- */
-export async function restore(
-  target: ExportTarget,
-  store: LedgerStore,
-  options: RestoreOptions,
-): Promise<RestoreResult> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidInputError('options', 'must be an object')
-  }
+function checkKeys(options: { readonly keys?: unknown }): void {
   if (!Array.isArray(options.keys) || options.keys.length === 0) {
     throw new InvalidInputError(
       'keys',
       'at least one verifier key is needed (see parseVerifierKey)',
     )
   }
-  const upTo = options.upTo
-  if (upTo !== undefined && (!Number.isSafeInteger(upTo) || upTo < 0)) {
+}
+
+function checkUpTo(upTo: unknown): void {
+  if (upTo !== undefined && (!Number.isSafeInteger(upTo) || (upTo as number) < 0)) {
     throw new InvalidInputError('upTo', `must be a non-negative integer, got ${String(upTo)}`)
   }
-  const head = await store.head()
-  if (head.size !== 0) {
-    throw new InvalidInputError(
-      'store',
-      `must be empty: ${store.location} holds ${head.size} receipts, and a restore never writes over a ledger`,
-    )
+}
+
+/**
+ * Works out where a restore of `target` (up to `upTo`) would begin, reading
+ * only the manifest and checking which bundles are present: the newest
+ * contiguous run of present bundles among the trusted manifest entries, and
+ * the anchor at the end of the entry before it (see the module
+ * documentation). Writes nothing. Use it to create the store a restore
+ * needs: `createMemoryStore({ anchor })`, `openFileStore(dir, { create:
+ * true, anchor })`.
+ *
+ * @throws {@link InvalidInputError} for bad options (`keys`, `upTo` past the export).
+ * @throws {@link LedgerError} `NOT_FOUND` when the target has no manifest.
+ *
+ * @example
+ * ```ts
+ * const plan = await planRestore(target, { keys })
+ * const store = await openFileStore('./restored', { create: true, anchor: plan.anchor })
+ * await restore(target, store, { keys })
+ * ```
+ */
+export async function planRestore(
+  target: ExportTarget,
+  options: PlanRestoreOptions,
+): Promise<RestorePlan> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidInputError('options', 'must be an object')
   }
+  checkKeys(options)
+  checkUpTo(options.upTo)
   const newest = await readLastManifestEntry(target)
   if (newest === undefined) {
     throw new LedgerError('NOT_FOUND', `no export manifest in ${target.location}`)
   }
-  const exportSize = newest.lastSeq + 1
+  const upTo = options.upTo
   if (upTo !== undefined && upTo > newest.lastSeq) {
     throw new InvalidInputError(
       'upTo',
@@ -237,7 +313,151 @@ export async function restore(
     )
   }
   const wanted = upTo ?? newest.lastSeq
+  let first: ManifestEntry | undefined
+  let previous: ManifestEntry | undefined
+  /** The newest trusted entry (up to `wanted`) whose bundle is gone, and the one before it. */
+  let missing: { entry: ManifestEntry; before: ManifestEntry | undefined } | undefined
+  for await (const walked of walkManifest(target, {
+    keys: options.keys,
+    signal: options.signal,
+  })) {
+    const entry = walked.entry
+    // A restore stops at the first entry that cannot be trusted; later ones do not count.
+    if (!walked.trusted || entry === undefined || entry.firstSeq > wanted) break
+    if (entry.index === 0) first = entry
+    if ((await target.head(entry.key)) === undefined) missing = { entry, before: previous }
+    previous = entry
+  }
+  // The anchor ends the newest missing bundle, unless `wanted` is inside it:
+  // then the one before (and the restore will report the rest as missing).
+  const ends =
+    missing === undefined
+      ? undefined
+      : missing.entry.lastSeq <= wanted
+        ? missing.entry
+        : missing.before
   const source = options.source ?? target.location
+  const anchor =
+    ends === undefined
+      ? undefined
+      : anchorAfterManifestEntry(ends, `${source} ${manifestEntryKey(ends.index)}`)
+  return {
+    anchor,
+    firstEntry: ends === undefined ? 0 : ends.index + 1,
+    exportSize: newest.lastSeq + 1,
+    retired:
+      ends === undefined
+        ? NONE_RETIRED
+        : {
+            count: ends.lastSeq + 1,
+            fromSeq: 0,
+            toSeq: ends.lastSeq,
+            fromTs: first?.firstTs ?? null,
+            toTs: ends.lastTs,
+          },
+  }
+}
+
+/** How to make a store that a restore can write to, for messages. */
+const ANCHOR_ADVICE =
+  'create it with that anchor (planRestore(target, { keys }).anchor): createMemoryStore({ anchor }) or openFileStore(dir, { create: true, anchor }), or pass a function (anchor) => store to restore()'
+
+/** Checks that `store` begins at `anchor`. */
+function checkInto(store: LedgerStore, anchor: Anchor | undefined): void {
+  if (typeof store !== 'object' || store === null || typeof store.head !== 'function') {
+    throw new InvalidInputError('store', 'must be a LedgerStore or a function returning one')
+  }
+  if (sameAnchor(store.anchor, anchor)) return
+  if (anchor === undefined) {
+    throw new InvalidInputError(
+      'store',
+      `${store.location} begins at an anchor (seq ${store.anchor!.seq}), but the export holds every bundle from receipt 0: restore into a store without an anchor`,
+    )
+  }
+  throw new InvalidInputError(
+    'store',
+    `the export's bundles before receipt ${anchor.seq} are gone (deleted by retention?), so the restored ledger must begin at the anchor {seq: ${anchor.seq}, prev: ${anchor.prev.slice(0, 12)}…} from ${anchor.source ?? 'the manifest'}, but ${store.location} ${store.anchor === undefined ? 'begins at receipt 0' : `begins at another anchor (seq ${store.anchor.seq})`}; ${ANCHOR_ADVICE}`,
+  )
+}
+
+/** Refuses a store that holds receipts. */
+async function checkEmpty(store: LedgerStore): Promise<void> {
+  const head = await store.head()
+  const base = store.anchor?.seq ?? 0
+  if (head.size !== base) {
+    throw new InvalidInputError(
+      'store',
+      `must be empty: ${store.location} holds ${head.size - base} receipts, and a restore never writes over a ledger`,
+    )
+  }
+}
+
+/**
+ * Restores the newest state an export proves (or receipts `0..upTo`) into an
+ * empty store (see the module documentation). After retention the restored
+ * ledger begins at an anchor ({@link planRestore}): pass a store created
+ * with it, or a function that creates the store for the anchor it is given
+ * (called once, when the restore first writes; never when nothing can be
+ * restored).
+ *
+ * @throws {@link InvalidInputError} for bad options, a store that is not
+ *   empty, or one that does not begin at the anchor the export needs
+ *   (`store`; the message says how to create one).
+ * @throws {@link LedgerError} `NOT_FOUND` when the target has no manifest or
+ *   the bundles needed are gone; {@link CorruptLedgerError} when not even the
+ *   first receipts after the anchor can be proven. Nothing is written in
+ *   these cases.
+ *
+ * @example
+ * ```ts
+ * const r = await restore(createDirectoryTarget('/backups/baton'),
+ *   (anchor) => openFileStore('./restored', { create: true, anchor }),
+ *   { keys: [parseVerifierKey(verifierKeyText)] })
+ * if (r.retired.count > 0) console.log(`begins at receipt ${r.anchor!.seq}`)
+ * if (r.lost.count > 0) console.warn(`lost receipts ${r.lost.fromSeq}–${r.lost.toSeq}: ${r.reason}`)
+ * ```
+ */
+export async function restore(
+  target: ExportTarget,
+  into: RestoreInto,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidInputError('options', 'must be an object')
+  }
+  checkKeys(options)
+  const upTo = options.upTo
+  checkUpTo(upTo)
+  if (typeof into !== 'function') {
+    if (typeof into !== 'object' || into === null || typeof into.head !== 'function') {
+      throw new InvalidInputError('store', 'must be a LedgerStore or a function returning one')
+    }
+    await checkEmpty(into)
+  }
+  const plan = await planRestore(target, {
+    keys: options.keys,
+    ...(upTo === undefined ? {} : { upTo }),
+    ...(options.source === undefined ? {} : { source: options.source }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  })
+  const anchor = plan.anchor
+  if (typeof into !== 'function') checkInto(into, anchor)
+  let store: LedgerStore | undefined = typeof into === 'function' ? undefined : into
+  /** The store to write to: made by the factory the first time. */
+  const openStore = async (): Promise<LedgerStore> => {
+    if (store !== undefined) return store
+    const made = await (into as (anchor: Anchor | undefined) => LedgerStore | Promise<LedgerStore>)(
+      anchor,
+    )
+    checkInto(made, anchor)
+    await checkEmpty(made)
+    store = made
+    return made
+  }
+  const exportSize = plan.exportSize
+  const wanted = upTo ?? exportSize - 1
+  const source = options.source ?? target.location
+  const base = anchorHead(anchor)
 
   const spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'baton-restore-'))
   const spool = join(spoolDir, 'bundle.jsonl')
@@ -245,16 +465,17 @@ export async function restore(
   const note = (ps: readonly VerifyProblem[]): void => {
     for (const p of ps) if (problems.length < 100) problems.push(p)
   }
-  let restoredThrough = -1
-  let restoredHash = ''
+  let restoredThrough = base.size - 1
+  let restoredHash = anchor?.prev ?? ''
   let restoredTs = ''
   let stopped: { reason: string; fromTs: string | undefined; notFound: boolean } | undefined
   let bytes = 0
   let appended = 0
   /** The entry holding receipt `wanted`, for the time span of a loss. */
   let wantedEntry: ManifestEntry | undefined
+  let newestEntry: ManifestEntry | undefined
   const progress = (): void =>
-    options.onProgress?.({ receipts: appended, bytes, totalReceipts: wanted + 1 })
+    options.onProgress?.({ receipts: appended, bytes, totalReceipts: wanted + 1 - base.size })
 
   try {
     for await (const walked of walkManifest(target, {
@@ -262,11 +483,14 @@ export async function restore(
       signal: options.signal,
     })) {
       const entry = walked.entry
+      if (entry !== undefined) newestEntry = entry
       if (entry !== undefined && entry.firstSeq <= wanted && wanted <= entry.lastSeq) {
         wantedEntry = entry
       }
       if (restoredThrough >= wanted) break
       if (stopped !== undefined) continue
+      // Entries before the anchor: their receipts are retired.
+      if (walked.index >= 0 && walked.index < plan.firstEntry && walked.trusted) continue
       if (!walked.trusted || entry === undefined) {
         note(walked.problems)
         stopped = {
@@ -278,7 +502,7 @@ export async function restore(
       }
       if ((await target.head(entry.key)) === undefined) {
         stopped = {
-          reason: `the bundle ${entry.key} of receipts ${entry.firstSeq}–${entry.lastSeq} (${entry.date}) is missing${entry.firstSeq === 0 ? ' (deleted by retention?)' : ''}`,
+          reason: `the bundle ${entry.key} of receipts ${entry.firstSeq}–${entry.lastSeq} (${entry.date}) is missing`,
           fromTs: entry.firstTs,
           notFound: true,
         }
@@ -308,12 +532,13 @@ export async function restore(
       }
       const through = Math.min(scan.goodThrough, wanted)
       if (through >= entry.firstSeq) {
-        await appendSpool(store, spool, entry.firstSeq, through, () => {
+        const to = await openStore()
+        await appendSpool(to, spool, entry.firstSeq, through, () => {
           if ((++appended & 0xffff) === 0) progress()
         })
         restoredThrough = through
         // The last restored receipt's hash and time, from the spool's line.
-        for await (const line of store.read(through, through + 1)) {
+        for await (const line of to.read(through, through + 1)) {
           restoredHash = leafHash(line.bytes)
           restoredTs = tsOf(Buffer.from(line.bytes)) ?? ''
         }
@@ -332,15 +557,17 @@ export async function restore(
     await rm(spoolDir, { recursive: true, force: true })
   }
 
-  if (restoredThrough < 0) {
+  const restored = restoredThrough + 1 - base.size
+  if (restored === 0 && restoredThrough < wanted) {
     const why = stopped?.reason ?? 'no bundle could be read'
+    const from = anchor === undefined ? '' : ` after the anchor at receipt ${anchor.seq}`
     if (stopped?.notFound === true) {
       throw new LedgerError(
         'NOT_FOUND',
-        `nothing can be restored from ${target.location}: ${why}; a restore needs every bundle from receipt 0`,
+        `nothing can be restored from ${target.location}${from}: ${why}`,
       )
     }
-    throw new CorruptLedgerError(`nothing can be restored from ${target.location}: ${why}`)
+    throw new CorruptLedgerError(`nothing can be restored from ${target.location}${from}: ${why}`)
   }
 
   const lost: RestoreLoss =
@@ -351,7 +578,7 @@ export async function restore(
           fromSeq: restoredThrough + 1,
           toSeq: wanted,
           fromTs: stopped?.fromTs ?? restoredTs,
-          toTs: wantedEntry?.lastTs ?? newest.lastTs,
+          toTs: wantedEntry?.lastTs ?? newestEntry?.lastTs ?? null,
         }
   const reason = lost.count === 0 ? undefined : (stopped?.reason ?? 'unknown')
   const data: RestoredReceiptData = {
@@ -360,19 +587,23 @@ export async function restore(
     restoredHash,
     exportSize,
     upTo: upTo ?? null,
+    retired: plan.retired,
     lost,
     reason: reason ?? null,
   }
+  const to = await openStore()
   const ledger = createLedger(
-    options.clock === undefined ? { store } : { store, clock: options.clock },
+    options.clock === undefined ? { store: to } : { store: to, clock: options.clock },
   )
   const receipt = await ledger.append({ type: RESTORED_RECEIPT_TYPE, data })
   progress()
   return {
     status: lost.count === 0 ? 'restored' : 'restored-with-loss',
     restoredThrough,
-    restored: restoredThrough + 1,
+    restored,
     exportSize,
+    anchor,
+    retired: plan.retired,
     lost,
     reason,
     problems,

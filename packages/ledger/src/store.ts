@@ -10,8 +10,13 @@
  * one ledger without a coordinator: the loser of a race re-reads the head and
  * tries again.
  *
+ * A store may begin at an {@link Anchor} (see `anchor.ts`): it then holds
+ * receipts from `anchor.seq` on, and its anchor commits to the retired ones
+ * before. Stores without an anchor begin at 0 and are unaffected.
+ *
  * @module
  */
+import type { Anchor } from './anchor.js'
 
 /** One stored receipt: its position and its canonical bytes. */
 export interface StoredLine {
@@ -29,9 +34,15 @@ export interface EncodedReceipt extends StoredLine {
 
 /** The end of a ledger as a store sees it. */
 export interface StoreHead {
-  /** Number of receipts stored; the next append goes to `seq === size`. */
+  /**
+   * The `seq` after the last receipt (the ledger's size, counting retired
+   * receipts before an anchor); the next append goes to `seq === size`.
+   */
   readonly size: number
-  /** Leaf hash of receipt `size - 1`, or {@link ZERO_HASH} when empty. */
+  /**
+   * Leaf hash of receipt `size - 1`: {@link ZERO_HASH} for an empty ledger,
+   * the anchor's `prev` for an empty anchored one.
+   */
   readonly hash: string
 }
 
@@ -55,6 +66,17 @@ export interface LedgerStore {
   readonly location: string
 
   /**
+   * Where the ledger begins, when it does not begin at receipt 0: receipts
+   * `0…anchor.seq-1` are retired (not held) and the anchor commits to them.
+   * Fixed when the store is created (`createMemoryStore({anchor})`,
+   * `openFileStore(dir, {create: true, anchor})`). An empty anchored store's
+   * head is `{size: anchor.seq, hash: anchor.prev}`, appends continue at
+   * `anchor.seq`, and {@link read} yields nothing below it. Absent (or
+   * `undefined`): the ledger begins at 0, as every store did before anchors.
+   */
+  readonly anchor?: Anchor | undefined
+
+  /**
    * The current head, read from storage (not a cached guess that may be
    * stale when other writers exist).
    */
@@ -75,14 +97,16 @@ export interface LedgerStore {
   /**
    * Reads receipts with `from <= seq < to` in order (`to` defaults to the
    * head at the time of the call). Stops early, without error, at the end of
-   * the ledger.
+   * the ledger. In an anchored store, `from` below the anchor reads from the
+   * anchor: the retired receipts yield nothing (check `seq` of what is yielded).
    */
   read(from?: number, to?: number): AsyncIterable<StoredLine>
 
   /**
    * Optional: the store's raw bytes, segment by segment, exactly as stored
    * (including torn or malformed lines). The verifier prefers this to
-   * {@link read} so it can report problems by file and line.
+   * {@link read} so it can report problems by file and line. An anchored
+   * store's first segment begins with receipt `anchor.seq`.
    */
   rawSegments?(): AsyncIterable<RawSegment>
 

@@ -29,6 +29,14 @@
  * Anything that does not match makes it rebuild from scratch and say why
  * ({@link TreeStateUpdate.rebuilt}, {@link TreeState.lastRebuild}).
  *
+ * For an anchored store (see `anchor.ts`) the state starts from the anchor:
+ * size `anchor.seq`, head `anchor.prev`, the anchor's compact range. Roots
+ * and checkpoints equal the original ledger's at the same size; proofs for
+ * held receipts work (the nodes before the anchor come from its range);
+ * proofs for retired receipts, and roots of sizes the anchor's nodes do not
+ * cover, throw a {@link RetiredReceiptError}. A stored state records the
+ * anchor it was built on (format version 2) and is rebuilt for any other.
+ *
  * @module
  */
 import { storeHooks } from './_store-hooks.js'
@@ -132,7 +140,7 @@ export interface TreeState {
   readonly storage: TreeStateStorage | undefined
   /** L: one stored hash per 2^L receipts. */
   readonly level: number
-  /** Receipts covered (checked against the ledger once {@link update} has run). */
+  /** Receipts covered, counting retired ones before an anchor (checked against the ledger once {@link update} has run). */
   readonly size: number
   /** Leaf hash of receipt `size - 1`, hex ({@link ZERO_HASH} when empty). */
   readonly headHash: string
@@ -164,23 +172,27 @@ export interface TreeState {
    * RFC 9162 root of the first `size` receipts (default: all it covers).
    * Updates first if `size` is beyond it.
    * @throws {InvalidInputError} `size` is not a count, or beyond the ledger.
+   * @throws {RetiredReceiptError} `size` is before an anchor whose nodes do not cover it.
    */
   root(size?: number): Promise<Uint8Array>
   /**
    * RFC 9162 inclusion proof of receipt `seq` in the tree of the first
    * `size` receipts (default: all it covers).
    * @throws {InvalidInputError} naming `seq` or `size`.
+   * @throws {RetiredReceiptError} `seq` is before the store's anchor.
    */
   inclusionProof(seq: number, size?: number): Promise<Uint8Array[]>
   /**
    * RFC 9162 consistency proof from the first `m` to the first `n` receipts
    * (default: all it covers).
    * @throws {InvalidInputError} naming `m` or `n`.
+   * @throws {RetiredReceiptError} `m` is before the store's anchor and the proof needs a retired subtree.
    */
   consistencyProof(m: number, n?: number): Promise<Uint8Array[]>
   /**
    * Receipt `seq` as stored, with its leaf hash (one positioned read).
    * @throws {InvalidInputError} `seq` is not below the ledger's size.
+   * @throws {RetiredReceiptError} `seq` is before the store's anchor.
    */
   receipt(seq: number): Promise<EncodedReceipt>
 }

@@ -22,6 +22,7 @@
 import { ChainCheck, type ProblemKind, type VerifyProblem } from './_chain-check.js'
 import { isHex64, newLineFields, scanLine, scanReceiptAt } from './_scan.js'
 import { acquireWasmScanner } from './_scan-wasm.js'
+import { type Anchor, anchorRange, checkAnchor } from './anchor.js'
 import { openCheckpoint, type VerifiedCheckpoint } from './checkpoint.js'
 import { InvalidInputError, isBatonError, LedgerError } from './errors.js'
 import { bytesToHex, leafHashInPlace, ZERO_HASH } from './hash.js'
@@ -86,11 +87,18 @@ export interface CheckpointCheck {
 /** Options for {@link verify}. */
 export interface VerifyOptions {
   /**
-   * Where the source starts, for a part of a ledger (an export bundle):
-   * its first `seq` and the leaf hash of the receipt before it. Default
+   * Where the source starts, for a part of a ledger (an export bundle, or
+   * an anchored ledger): its first `seq` and the leaf hash of the receipt
+   * before it, and optionally `range`, the hex compact range of leaves
+   * `[0, seq)` (an {@link Anchor}), which lets a checkpoint be checked.
+   * Default: the store's anchor when the source is an anchored store, else
    * `{ seq: 0, prev: ZERO_HASH }`.
    */
-  readonly start?: { readonly seq: number; readonly prev: string }
+  readonly start?: {
+    readonly seq: number
+    readonly prev: string
+    readonly range?: readonly string[] | undefined
+  }
   /**
    * A head you trust (remembered earlier, or from a signed checkpoint): the
    * ledger must hold at least `size` receipts (else `truncated`) and receipt
@@ -102,7 +110,10 @@ export interface VerifyOptions {
    * `bad-signature` problem, and nothing else is compared), the ledger must
    * hold at least its size (else `truncated`), and the RFC 9162 root of its
    * first `size` receipts, computed while streaming, must be the
-   * checkpoint's root (else `fork`). Only for a ledger verified from seq 0.
+   * checkpoint's root (else `fork`). For a ledger verified from seq 0, or
+   * from an anchor (whose range then stands for the retired receipts: a
+   * wrong range is a `fork`); a checkpoint smaller than the anchor cannot be
+   * checked (`INVALID_INPUT`).
    */
   readonly checkpoint?: VerifyCheckpoint
   /** Most problems listed in the report (counts stay exact); default 1000. */
@@ -141,6 +152,12 @@ export interface VerifyReport {
   readonly problemsOmitted: number
   /** Present when a checkpoint was given: how the ledger compared with it. */
   readonly checkpoint?: CheckpointCheck
+  /**
+   * Present when the verification began at an anchor (`seq > 0`): the first
+   * `seq` checked and the `prev` it had to link to. Receipts before it are
+   * retired, not checked here.
+   */
+  readonly anchor?: { readonly seq: number; readonly prev: string }
 }
 
 /** Longest line accepted (64 MiB); a longer one is reported as malformed. */
@@ -181,6 +198,17 @@ async function segmentsOf(source: VerifySource): Promise<Segment[]> {
   return segments
 }
 
+/**
+ * True when the 64 bytes of `prev` at `at` hold no newline. The fast scans
+ * skip over `prev` without looking at it, so a line torn inside `prev`
+ * (a byte changed into `\n`) would otherwise be taken, with the next line,
+ * for one receipt.
+ */
+function noNewlineInPrev(buf: Uint8Array, at: number): boolean {
+  for (let k = 0; k < 64; k++) if (buf[at + k] === 10) return false
+  return true
+}
+
 function prevEquals(buf: Uint8Array, at: number, hash: string): boolean {
   for (let k = 0; k < 64; k++) if (buf[at + k] !== hash.charCodeAt(k)) return false
   return true
@@ -205,11 +233,21 @@ export async function verify(
   source: VerifySource,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
-  const start = options.start ?? { seq: 0, prev: ZERO_HASH }
+  const storeAnchor: Anchor | undefined = isStore(source) ? source.anchor : undefined
+  const start = options.start ?? storeAnchor ?? { seq: 0, prev: ZERO_HASH }
   if (!Number.isSafeInteger(start.seq) || start.seq < 0) {
     throw new InvalidInputError('start.seq', 'must be a non-negative integer')
   }
   if (!isHashHex(start.prev)) throw new InvalidInputError('start.prev', 'must be 64 lowercase hex')
+  // The compact range [0, start.seq), when known: what a checkpoint's root is computed from.
+  const startRange =
+    start.seq === 0
+      ? []
+      : start.range === undefined
+        ? undefined
+        : anchorRange(
+            checkAnchor({ seq: start.seq, prev: start.prev, range: start.range }, 'start'),
+          ).hashes
   const trusted = options.trusted
   if (trusted !== undefined) {
     if (!Number.isSafeInteger(trusted.size) || trusted.size < 0) {
@@ -229,10 +267,10 @@ export async function verify(
     if (!Array.isArray(given.keys) || given.keys.length === 0) {
       throw new InvalidInputError('checkpoint.keys', 'at least one trusted verifier key is needed')
     }
-    if (start.seq !== 0) {
+    if (startRange === undefined) {
       throw new InvalidInputError(
         'checkpoint',
-        `can only be checked on a ledger verified from seq 0 (start.seq is ${start.seq})`,
+        `can only be checked on a ledger verified from seq 0 or from an anchor with its range (start.seq is ${start.seq}, start.range is missing)`,
       )
     }
   }
@@ -248,6 +286,12 @@ export async function verify(
       if (!isBatonError(error, 'BAD_SIGNATURE')) throw error
       badSignature = error.message
     }
+    if (opened !== undefined && opened.size < start.seq) {
+      throw new InvalidInputError(
+        'checkpoint',
+        `its size ${opened.size} is before the anchor this ledger begins at (seq ${start.seq}): receipts 0–${start.seq - 1} are retired and cannot be checked here; use a checkpoint of size ${start.seq} or more`,
+      )
+    }
   }
   const check = new ChainCheck({
     startSeq: start.seq,
@@ -256,6 +300,7 @@ export async function verify(
     maxProblems: options.maxProblems ?? 1000,
     watchSeq: trusted === undefined || trusted.size === 0 ? -1 : trusted.size - 1,
     rootSize: opened?.size ?? 0,
+    rootStart: startRange,
   })
   if (badSignature !== undefined) {
     check.report(
@@ -373,7 +418,12 @@ export async function verify(
             } else {
               nl = scanReceiptAt(buf, pos, len, fields)
             }
-            if (nl > 0 && nl < len && buf[nl] === 10) {
+            if (
+              nl > 0 &&
+              nl < len &&
+              buf[nl] === 10 &&
+              (prevOk || noNewlineInPrev(buf, fields.prevAt))
+            ) {
               line++
               checked++
               settle(pos, nl, line, file, prevOk)
@@ -442,7 +492,7 @@ export async function verify(
       )
     }
   }
-  const checkpoint = given === undefined ? undefined : compareCheckpoint(check, opened)
+  const checkpoint = given === undefined ? undefined : compareCheckpoint(check, opened, start.seq)
   progress()
   const problems = check.problems.length + check.omitted
   const size = check.expected
@@ -458,11 +508,16 @@ export async function verify(
     problems: check.problems,
     problemsOmitted: check.omitted,
     ...(checkpoint === undefined ? {} : { checkpoint }),
+    ...(start.seq === 0 ? {} : { anchor: { seq: start.seq, prev: start.prev } }),
   }
 }
 
 /** Holds the settled ledger to an opened checkpoint (or records that it did not verify). */
-function compareCheckpoint(check: ChainCheck, cp: VerifiedCheckpoint | undefined): CheckpointCheck {
+function compareCheckpoint(
+  check: ChainCheck,
+  cp: VerifiedCheckpoint | undefined,
+  startSeq: number,
+): CheckpointCheck {
   if (cp === undefined) {
     return {
       status: 'bad-signature',
@@ -505,7 +560,9 @@ function compareCheckpoint(check: ChainCheck, cp: VerifiedCheckpoint | undefined
       message:
         ledgerRoot === null
           ? `receipt ${check.rootMissing} is missing or malformed, so the first ${cp.size} receipts cannot have the root of the ${where}`
-          : `the first ${cp.size} receipts do not have the root of the ${where}: the history diverges at or before receipt ${cp.size - 1}`,
+          : startSeq === 0
+            ? `the first ${cp.size} receipts do not have the root of the ${where}: the history diverges at or before receipt ${cp.size - 1}`
+            : `the anchor's range (receipts 0–${startSeq - 1}) and receipts ${startSeq}–${cp.size - 1} do not have the root of the ${where}: the anchor or the history diverges at or before receipt ${cp.size - 1}`,
     },
     false,
   )

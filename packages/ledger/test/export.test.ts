@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
+  anchorAfterManifestEntry,
+  createAnchor,
   createDirectoryTarget,
   createMemoryStore,
   createMemoryTarget,
@@ -367,5 +369,44 @@ describe('exportLedger', () => {
     expect(seen.at(-1)).toBe(33)
     expect(openCheckpoint(r.entry!.checkpoint, [second.verifier]).origin).toBe('example.com/baton')
     expect(openCheckpoint(r.entry!.checkpoint, [verifier]).signedBy).toHaveLength(1)
+  })
+})
+
+describe('exportLedger of an anchored ledger', () => {
+  it('continues the manifest it begins at, and refuses one it cannot continue', async () => {
+    const now = noon('2026-01-25')
+    const l = await threeDays()
+    const target = createMemoryTarget()
+    await exportLedger(l.store, target, { date: '2026-01-20', signers: signer, now })
+    await exportLedger(l.store, target, { date: '2026-01-21', signers: signer, now })
+    const [e0, e1] = entriesOf(target)
+    // A ledger that begins where the manifest ends (as a restore after retention makes it).
+    const anchor = anchorAfterManifestEntry(e1!)
+    const anchored = createMemoryStore({ anchor })
+    for await (const line of l.store.read(anchor.seq)) {
+      await anchored.append([{ seq: line.seq, bytes: line.bytes, hash: leafHash(line.bytes) }])
+    }
+    const r = await exportLedger(anchored, target, { signers: signer, now })
+    expect(r).toMatchObject({ status: 'exported', entry: { index: 2, firstSeq: 25, lastSeq: 32 } })
+    expect((await verifyExport(target, { keys: [verifier], now })).status).toBe('VERIFIED')
+
+    // Past the manifest's end: the receipts in between are retired.
+    const late = createMemoryStore({ anchor: await createAnchor(l.store, 30) })
+    const fresh = createMemoryTarget()
+    await exportLedger(l.store, fresh, { date: '2026-01-20', signers: signer, now })
+    const past = await errorOf(exportLedger(late, fresh, { signers: signer, now }))
+    expect(past).toMatchObject({ code: 'INVALID_INPUT', path: 'store' })
+    expect(String(past)).toMatch(
+      /begins at its anchor \(seq 30\) but the export ends at receipt 9: receipts 10–29 are retired/,
+    )
+    const none = await errorOf(exportLedger(late, createMemoryTarget(), { signers: signer, now }))
+    expect(String(none)).toMatch(/can only continue the export it was restored from/)
+    // Exactly at the manifest's end, the anchor must be that entry's end.
+    const other = createMemoryStore({
+      anchor: { ...anchorAfterManifestEntry(e0!), prev: leafHash('x') },
+    })
+    const mismatch = await errorOf(exportLedger(other, fresh, { signers: signer, now }))
+    expect(isBatonError(mismatch, 'CORRUPT')).toBe(true)
+    expect(String(mismatch)).toMatch(/is not the end of manifest entry 0/)
   })
 })

@@ -6,6 +6,7 @@ import {
   mkdtemp,
   readdir,
   readFile,
+  rename,
   rm,
   stat,
   writeFile,
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { Anchor } from '../src/anchor.js'
 import { isBatonError } from '../src/errors.js'
 import {
   DEFAULT_SEGMENT_BYTES,
@@ -34,6 +36,7 @@ import {
   spawnAppendWorker,
   type WorkerAck,
 } from '../src/testing/index.js'
+import { anchoredFixture, copyReceipts } from './support/anchors.js'
 
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const DIST_WORKER = fileURLToPath(new URL('../dist/testing-worker.js', import.meta.url))
@@ -49,15 +52,17 @@ function requireDist(): void {
   }
 }
 
-function conformance(name: string, segmentBytes?: number): void {
+function conformance(name: string, segmentBytes?: number, anchor?: Anchor): void {
   describeLedgerStore(name, {
     async create() {
       const dir = await mkdtemp(join(tmpdir(), 'baton-fs-conf-'))
-      return openFileStore(
-        dir,
-        segmentBytes === undefined ? { create: true } : { create: true, segmentBytes },
-      )
+      return openFileStore(dir, {
+        create: true,
+        ...(segmentBytes === undefined ? {} : { segmentBytes }),
+        ...(anchor === undefined ? {} : { anchor }),
+      })
     },
+    ...(anchor === undefined ? {} : { anchor }),
     reopen: (store: LedgerStore) => openFileStore((store as FileStore).dir),
     async dispose(store: LedgerStore) {
       await rm((store as FileStore).dir, { recursive: true, force: true })
@@ -76,6 +81,87 @@ function conformance(name: string, segmentBytes?: number): void {
 
 conformance('FileStore')
 conformance('FileStore (tiny segments)', 600)
+const fixture = await anchoredFixture(1200, 1029)
+conformance('FileStore (anchored at 1029)', undefined, fixture.anchor)
+conformance('FileStore (anchored at 1029, tiny segments)', 600, fixture.anchor)
+
+describe('openFileStore: anchored ledgers', () => {
+  const { anchor } = fixture
+
+  it('records the anchor in baton-ledger.json, names the first segment by it, and reopens with it', async () => {
+    const dir = await tempDir()
+    const root = join(dir, 'ledger')
+    const store = await open(root, { create: true, anchor })
+    expect(store.anchor).toEqual(anchor)
+    expect(await store.head()).toEqual({ size: 1029, hash: anchor.prev })
+    expect(JSON.parse(await readFile(join(root, 'baton-ledger.json'), 'utf8'))).toEqual({
+      anchor: { prev: anchor.prev, range: anchor.range, seq: 1029, source: 'test fixture' },
+      format: 'baton-ledger',
+      segmentBytes: DEFAULT_SEGMENT_BYTES,
+      version: 1,
+    })
+    expect(await readdir(join(root, 'segments'))).toEqual([segmentFileName(1029)])
+    await copyReceipts(fixture.full, store, 1029, 1100)
+    expect(await store.head()).toEqual(await fixture.full.head().then(() => store.head()))
+    const again = await open(root, { readOnly: true })
+    expect(again.anchor).toEqual(anchor)
+    expect((await again.head()).size).toBe(1100)
+    const lines: number[] = []
+    for await (const l of again.read(0, 1031)) lines.push(l.seq)
+    expect(lines).toEqual([1029, 1030])
+    // The same anchor may be given again; another one (or none on a new ledger) is refused.
+    await (await open(root, { anchor })).close()
+    const other = (await anchoredFixture(1200, 1030)).anchor
+    expect(await caught(open(root, { anchor: other }))).toMatchObject({
+      code: 'INVALID_INPUT',
+      path: 'anchor',
+      message: expect.stringMatching(/begins at another anchor \(seq 1029/),
+    })
+    const plain = await open(join(dir, 'plain'), { create: true })
+    await plain.close()
+    expect(await caught(open(join(dir, 'plain'), { anchor }))).toMatchObject({
+      path: 'anchor',
+      message: expect.stringMatching(/begins at receipt 0, not at an anchor/),
+    })
+    expect(
+      await caught(initFileStore(join(dir, 'init'), { anchor: { ...anchor, seq: 0 } })),
+    ).toMatchObject({
+      path: 'anchor.seq',
+    })
+    const init = await initFileStore(join(dir, 'init'), { anchor })
+    stores.push(init)
+    expect(init.anchor?.seq).toBe(1029)
+  })
+
+  it('refuses a damaged anchor or a first segment that does not start at it', async () => {
+    const dir = await tempDir()
+    const root = join(dir, 'ledger')
+    await (await openFileStore(root, { create: true, anchor })).close()
+    const meta = join(root, 'baton-ledger.json')
+    const text = await readFile(meta, 'utf8')
+    await writeFile(meta, text.replace('"seq":1029', '"seq":1028'))
+    expect(await caught(open(root))).toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringMatching(/anchor is unusable: anchor\.range: must be the 2 hex hashes/),
+    })
+    await writeFile(meta, text)
+    await rename(segPath(root, 1029), segPath(root, 0))
+    expect(await caught(open(root))).toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringMatching(/first segment starts at seq 0, not 1029 \(the anchor/),
+    })
+  })
+
+  it('creates over an interrupted anchored creation', async () => {
+    const dir = await tempDir()
+    const root = join(dir, 'ledger')
+    await mkdir(join(root, 'segments'), { recursive: true })
+    await writeFile(segPath(root, 77), '')
+    const store = await open(root, { create: true, anchor })
+    expect(await readdir(join(root, 'segments'))).toEqual([segmentFileName(1029)])
+    expect((await store.head()).size).toBe(1029)
+  })
+})
 
 const dirs: string[] = []
 const stores: FileStore[] = []

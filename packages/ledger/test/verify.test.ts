@@ -213,6 +213,18 @@ describe('verify: tampering', () => {
     expect(failed).toBe(lines[k]!.length * 3)
   })
 
+  it('counts a line torn inside prev (a byte changed into a newline) as two lines', async () => {
+    for (const k of [0, 5, N - 1]) {
+      for (const offset of [0, 17, 63]) {
+        const t = lines.map((l) => Buffer.from(l))
+        t[k]![t[k]!.indexOf('"prev":"') + 8 + offset] = 10
+        const s = await both(jsonl(t))
+        expect(s.status).toBe('FAILED')
+        expect((await fast(jsonl(t))).checked, `line ${k}, prev byte ${offset}`).toBe(N + 1)
+      }
+    }
+  })
+
   it('catches every single-byte change in the last receipt given a trusted head', async () => {
     const trusted = { size: N, hash: hashes[N - 1]! }
     for (let at = 0; at < lines[N - 1]!.length; at++) {

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
   let conflicts = 0
   const store: LedgerStore = {
     location: inner.location,
+    anchor: inner.anchor,
     head: () => inner.head(),
     append: (entries) =>
       inner.append(entries).catch((error: unknown) => {

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { type Anchor, anchorHead, sameAnchor } from '../anchor.js'
 import { canonicalizeObject } from '../canonical.js'
 import { isBatonError } from '../errors.js'
 import { leafHash, ZERO_HASH } from '../hash.js'
@@ -233,16 +234,19 @@ export interface ChainEntry {
 }
 
 /**
- * Reads a whole store and checks it is a chain: positions are 0, 1, 2, …,
- * every line decodes as a canonical receipt whose `seq` is its position, and
- * every `prev` is the leaf hash of the receipt before (64 zeros for the
- * first). Throws an Error naming the first problem.
+ * Reads a whole store and checks it is a chain: positions are 0, 1, 2, …
+ * (from the anchor's `seq` in an anchored store), every line decodes as a
+ * canonical receipt whose `seq` is its position, and every `prev` is the
+ * leaf hash of the receipt before (64 zeros for receipt 0, the anchor's
+ * `prev` for the first receipt of an anchored store). Throws an Error naming
+ * the first problem. Entry `i` of the result is receipt `anchor.seq + i`.
  */
 export async function readStoreChain(store: LedgerStore): Promise<ChainEntry[]> {
   const out: ChainEntry[] = []
-  let prev = ZERO_HASH
+  const start = anchorHead(store.anchor)
+  let prev = start.hash
   for await (const line of store.read()) {
-    const at = out.length
+    const at = start.size + out.length
     if (line.seq !== at) throw new Error(`read yielded seq ${line.seq} at position ${at}`)
     const r = decodeReceipt(line.bytes, { file: `${store.location} seq ${at}` })
     if (r.seq !== at) throw new Error(`receipt ${r.seq} is stored at position ${at}`)
@@ -268,6 +272,12 @@ export interface LedgerStoreSuiteOptions {
   dispose?(store: LedgerStore): Promise<void>
   /** Open the same ledger in other processes; enables the multi-process test. */
   readonly processes?: StoreProcessOptions
+  /**
+   * The anchor every store from {@link create} begins at (create them with
+   * it): the suite then expects heads, reads, conflicts and chains to start
+   * at `anchor.seq` and link to `anchor.prev`, and `store.anchor` to be it.
+   */
+  readonly anchor?: Anchor
 }
 
 /** How child processes open the store under test (see {@link AppendWorkerConfig}). */
@@ -320,7 +330,11 @@ async function expectSameContent(store: LedgerStore, expected: readonly EncodedR
   expect(lines.map((l) => l.seq)).toEqual(expected.map((e) => e.seq))
   expect(textOf(lines)).toEqual(textOf(expected))
   const last = expected.at(-1)
-  expect(await store.head()).toEqual({ size: expected.length, hash: last?.hash ?? ZERO_HASH })
+  const start = anchorHead(store.anchor)
+  expect(await store.head()).toEqual({
+    size: start.size + expected.length,
+    hash: last?.hash ?? start.hash,
+  })
 }
 
 /** Appends `perLedger` receipts through each ledger concurrently; returns every ack. */
@@ -336,7 +350,9 @@ async function race(ledgers: readonly Ledger[], perLedger: number): Promise<Work
 }
 
 function expectAcksPresent(chain: readonly ChainEntry[], acks: readonly WorkerAck[]): void {
-  const missing = acks.filter((a) => chain[a.seq]?.hash !== a.hash || chain[a.seq]?.id !== a.id)
+  const base = chain[0]?.seq ?? 0
+  const at = (seq: number): ChainEntry | undefined => chain[seq - base]
+  const missing = acks.filter((a) => at(a.seq)?.hash !== a.hash || at(a.seq)?.id !== a.id)
   expect(missing, 'acknowledged receipts missing or changed').toEqual([])
   expect(new Set(acks.map((a) => a.seq)).size, 'acks with the same seq').toBe(acks.length)
   expect(new Set(chain.map((c) => c.id)).size, 'receipt ids stored twice').toBe(chain.length)
@@ -360,6 +376,9 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<unkn
  * ```
  */
 export function describeLedgerStore(name: string, options: LedgerStoreSuiteOptions): void {
+  const empty = anchorHead(options.anchor)
+  /** The first seq stores hold, and the head of an empty one. */
+  const B = empty.size
   describe(`LedgerStore conformance: ${name}`, () => {
     const created: LedgerStore[] = []
     const open: LedgerStore[] = []
@@ -381,18 +400,37 @@ export function describeLedgerStore(name: string, options: LedgerStoreSuiteOptio
 
     it('starts empty', async () => {
       const store = await fresh()
-      expect(await store.head()).toEqual({ size: 0, hash: ZERO_HASH })
+      expect(await store.head()).toEqual(empty)
       expect(await readAll(store)).toEqual([])
       expect(typeof store.location).toBe('string')
+      expect(sameAnchor(store.anchor, options.anchor), 'store.anchor').toBe(true)
     })
+
+    if (options.anchor !== undefined) {
+      it('begins at its anchor: retired seqs read as nothing and cannot be written', async () => {
+        const store = await fresh()
+        expect(store.anchor?.seq).toBe(B)
+        const a = entriesAfter(empty, 3, 'a')
+        await store.append(a)
+        const seqs = async (from?: number, to?: number) =>
+          (await readAll(store, from, to)).map((l) => l.seq)
+        expect(await seqs(0)).toEqual([B, B + 1, B + 2])
+        expect(await seqs(0, B)).toEqual([])
+        expect(await seqs(0, B + 1)).toEqual([B])
+        expect(await seqs(B - 1, B + 2)).toEqual([B, B + 1])
+        const retired = entriesAfter({ size: B - 1, hash: ZERO_HASH }, 1, 'retired')
+        await expectCode(store.append(retired), 'CONFLICT')
+        await expectSameContent(store, a)
+      })
+    }
 
     it('appends batches and reads back the exact bytes in seq order', async () => {
       const store = await fresh()
-      const a = entriesAfter({ size: 0, hash: ZERO_HASH }, 3, 'a')
+      const a = entriesAfter(empty, 3, 'a')
       await store.append(a)
-      const b = entriesAfter({ size: 3, hash: a[2]!.hash }, 2, 'b')
+      const b = entriesAfter({ size: B + 3, hash: a[2]!.hash }, 2, 'b')
       await store.append(b)
-      const c = entriesAfter({ size: 5, hash: b[1]!.hash }, 1, 'c')
+      const c = entriesAfter({ size: B + 5, hash: b[1]!.hash }, 1, 'c')
       await store.append(c)
       await expectSameContent(store, [...a, ...b, ...c])
     })
@@ -406,54 +444,56 @@ export function describeLedgerStore(name: string, options: LedgerStoreSuiteOptio
         head = await store.head()
         expect(head).toEqual({ size: batch.at(-1)!.seq + 1, hash: batch.at(-1)!.hash })
       }
-      expect(head.size).toBe(15)
+      expect(head.size).toBe(B + 15)
     })
 
     it('reads ranges: from/to, past the end, empty', async () => {
       const store = await fresh()
-      const all = entriesAfter({ size: 0, hash: ZERO_HASH }, 10, 'r')
+      const all = entriesAfter(empty, 10, 'r')
       await store.append(all.slice(0, 4))
       await store.append(all.slice(4))
+      // Seqs relative to the first held one (B: the anchor, or 0).
       const seqs = async (from?: number, to?: number) =>
-        (await readAll(store, from, to)).map((l) => l.seq)
+        (await readAll(store, from, to)).map((l) => l.seq - B)
+      const at = (n: number) => B + n
       expect(await seqs()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
-      expect(await seqs(3)).toEqual([3, 4, 5, 6, 7, 8, 9])
-      expect(await seqs(2, 6)).toEqual([2, 3, 4, 5])
-      expect(await seqs(0, 1)).toEqual([0])
-      expect(await seqs(9, 10)).toEqual([9])
-      expect(await seqs(7, 100)).toEqual([7, 8, 9])
-      expect(await seqs(10)).toEqual([])
-      expect(await seqs(50, 60)).toEqual([])
-      expect(await seqs(4, 4)).toEqual([])
-      expect(await seqs(6, 2)).toEqual([])
-      const mid = await readAll(store, 5, 8)
+      expect(await seqs(at(3))).toEqual([3, 4, 5, 6, 7, 8, 9])
+      expect(await seqs(at(2), at(6))).toEqual([2, 3, 4, 5])
+      expect(await seqs(at(0), at(1))).toEqual([0])
+      expect(await seqs(at(9), at(10))).toEqual([9])
+      expect(await seqs(at(7), at(100))).toEqual([7, 8, 9])
+      expect(await seqs(at(10))).toEqual([])
+      expect(await seqs(at(50), at(60))).toEqual([])
+      expect(await seqs(at(4), at(4))).toEqual([])
+      expect(await seqs(at(6), at(2))).toEqual([])
+      const mid = await readAll(store, at(5), at(8))
       expect(textOf(mid)).toEqual(textOf(all.slice(5, 8)))
     })
 
     it('refuses a taken seq with a ConflictError and changes nothing', async () => {
       const store = await fresh()
-      const first = entriesAfter({ size: 0, hash: ZERO_HASH }, 3, 'x')
+      const first = entriesAfter(empty, 3, 'x')
       await store.append(first)
-      const rival = entriesAfter({ size: 1, hash: first[0]!.hash }, 1, 'rival')
+      const rival = entriesAfter({ size: B + 1, hash: first[0]!.hash }, 1, 'rival')
       const e1 = (await expectCode(store.append(rival), 'CONFLICT')) as { seq: number }
-      expect(e1.seq).toBe(1)
+      expect(e1.seq).toBe(B + 1)
       // A batch straddling the head: its first seq is taken, so none of it is written.
-      const straddle = entriesAfter({ size: 2, hash: first[1]!.hash }, 3, 'straddle')
+      const straddle = entriesAfter({ size: B + 2, hash: first[1]!.hash }, 3, 'straddle')
       const e2 = (await expectCode(store.append(straddle), 'CONFLICT')) as { committed: number }
       expect(e2.committed).toBe(0)
-      const again = entriesAfter({ size: 0, hash: ZERO_HASH }, 1, 'zero')
+      const again = entriesAfter(empty, 1, 'zero')
       await expectCode(store.append(again), 'CONFLICT')
       await expectSameContent(store, first)
     })
 
     it('refuses a batch that would leave a gap and changes nothing', async () => {
       const store = await fresh()
-      const first = entriesAfter({ size: 0, hash: ZERO_HASH }, 2, 'g')
+      const first = entriesAfter(empty, 2, 'g')
       await store.append(first)
-      const gap = entriesAfter({ size: 3, hash: first[1]!.hash }, 2, 'gap')
+      const gap = entriesAfter({ size: B + 3, hash: first[1]!.hash }, 2, 'gap')
       await expect(store.append(gap)).rejects.toSatisfy((e: unknown) => isBatonError(e))
       await expectSameContent(store, first)
-      const next = entriesAfter({ size: 2, hash: first[1]!.hash }, 1, 'next')
+      const next = entriesAfter({ size: B + 2, hash: first[1]!.hash }, 1, 'next')
       await store.append(next)
       await expectSameContent(store, [...first, ...next])
     })
@@ -465,7 +505,7 @@ export function describeLedgerStore(name: string, options: LedgerStoreSuiteOptio
       const chain = await readStoreChain(store)
       expect(chain).toHaveLength(240)
       expectAcksPresent(chain, acks)
-      expect(await store.head()).toEqual({ size: 240, hash: chain.at(-1)!.hash })
+      expect(await store.head()).toEqual({ size: B + 240, hash: chain.at(-1)!.hash })
     })
 
     if (options.reopen !== undefined) {
@@ -475,15 +515,16 @@ export function describeLedgerStore(name: string, options: LedgerStoreSuiteOptio
         const acks = await race([ledger], 25)
         const before = await readAll(store)
         const again = await reopen(store)
+        expect(sameAnchor(again.anchor, options.anchor), 'reopened store.anchor').toBe(true)
         expect(await again.head()).toEqual(await store.head())
         expect(textOf(await readAll(again))).toEqual(textOf(before))
         const next = await createLedger({ store: again }).append({ type: 'test.next', data: {} })
-        expect(next.seq).toBe(25)
+        expect(next.seq).toBe(B + 25)
         const chain = await readStoreChain(again)
         expect(next.prev).toBe(chain[24]!.hash)
         expectAcksPresent(chain, acks)
         // The first instance sees the other instance's append too.
-        expect(await store.head()).toEqual({ size: 26, hash: next.hash })
+        expect(await store.head()).toEqual({ size: B + 26, hash: next.hash })
       })
 
       it('keeps one valid chain when Ledgers on two instances race', async () => {
@@ -502,10 +543,13 @@ export function describeLedgerStore(name: string, options: LedgerStoreSuiteOptio
 
     it('rejects every call with CLOSED after close', async () => {
       const store = await fresh()
-      await store.append(entriesAfter({ size: 0, hash: ZERO_HASH }, 1, 'c'))
+      await store.append(entriesAfter(empty, 1, 'c'))
       await store.close()
       await expectCode(store.head(), 'CLOSED')
-      await expectCode(store.append(entriesAfter({ size: 1, hash: ZERO_HASH }, 1, 'c')), 'CLOSED')
+      await expectCode(
+        store.append(entriesAfter({ size: B + 1, hash: ZERO_HASH }, 1, 'c')),
+        'CLOSED',
+      )
       await expectCode(readAll(store), 'CLOSED')
       await store.close()
     })
@@ -553,7 +597,10 @@ export function describeLedgerStore(name: string, options: LedgerStoreSuiteOptio
             const chain = await readStoreChain(store)
             expect(chain).toHaveLength(5 + perWorker * (workerCount + 1))
             expectAcksPresent(chain, acks)
-            expect(await store.head()).toEqual({ size: chain.length, hash: chain.at(-1)!.hash })
+            expect(await store.head()).toEqual({
+              size: B + chain.length,
+              hash: chain.at(-1)!.hash,
+            })
             // The processes really raced: some appends lost to another writer.
             const conflicts = workers.map((w) => w.conflicts() ?? 0)
             expect(

@@ -434,14 +434,22 @@ export function runPlanInternal<R>(
     }
   }
 
+  /**
+   * A dependency its dependents may pass: succeeded, or skipped once its own
+   * dependencies may be passed (a skipped step still orders what comes
+   * after it: `fence` after a skipped `snapshot` waits for what the
+   * snapshot waited for).
+   */
+  const passable = (id: string): boolean => {
+    const dep = states.get(id)!
+    if (dep.status === 'succeeded') return true
+    return dep.status === 'skipped' && dep.step.dependsOn.every(passable)
+  }
+
   const findReady = (): StepState | undefined => {
     for (const st of states.values()) {
       if (st.status !== 'pending') continue
-      const ready = st.step.dependsOn.every((d) => {
-        const dep = states.get(d)!.status
-        return dep === 'succeeded' || dep === 'skipped'
-      })
-      if (ready) return st
+      if (st.step.dependsOn.every(passable)) return st
     }
     return undefined
   }

@@ -66,6 +66,7 @@ import type { Capacity, Scaler } from './ports/scaler.js'
 import type { TrafficRouter, Weights } from './ports/traffic-router.js'
 import type { EngineReceiptInput, Measured } from './receipts.js'
 import { replay } from './replay.js'
+import type { GateConfig } from './steps/gated-stage.js'
 
 /** The ports a controller drives. */
 export interface ControllerPorts {
@@ -211,6 +212,18 @@ function withTimeout<T>(
       () => undefined,
     ),
   ]).finally(() => controller.abort())
+}
+
+/**
+ * The controller's failback gate options in the gated stage's terms: its
+ * `intervalMs` is the stage's `sampleIntervalMs` (passed as is, it was
+ * silently ignored and the gate sampled every 30 s).
+ */
+function gateOptions(
+  gate: NonNullable<NonNullable<ControllerOptions['failback']>['gate']>,
+): Partial<GateConfig> {
+  const { intervalMs, ...rest } = gate
+  return intervalMs === undefined ? rest : { ...rest, sampleIntervalMs: intervalMs }
 }
 
 interface Pending {
@@ -550,7 +563,9 @@ export function createController(options: ControllerOptions): Controller {
         : {
             failback: {
               ...(options.failback.stages === undefined ? {} : { stages: options.failback.stages }),
-              ...(options.failback.gate === undefined ? {} : { gate: options.failback.gate }),
+              ...(options.failback.gate === undefined
+                ? {}
+                : { gate: gateOptions(options.failback.gate) }),
             },
           }),
       ...(operation.kind === 'rollback' && lastFailedRun !== undefined
@@ -599,7 +614,10 @@ export function createController(options: ControllerOptions): Controller {
     if (result.outcome !== 'succeeded') return
     const at = result.finishedAt
     if (operation.kind === 'failover') {
-      const start = decision?.mode === 'manual' ? decidedAt : (incidentStart ?? decidedAt)
+      // From the first failed check of the region left, when there was one (also for
+      // a manual failover during an incident: users were down since then); a planned
+      // switchover of a healthy region is measured from its decision.
+      const start = incidentStart ?? decidedAt
       const rtoMs = at - start
       const lossMs = failoverDataLossMs(result as never)
       const rto: Measured = {
@@ -768,6 +786,8 @@ export function createController(options: ControllerOptions): Controller {
         }
       }),
     )
+    // A round still in flight when `stop()` was called must not start anything.
+    if (stopped) return
     for (const s of samples) if (s !== undefined) await observe(s)
   }
 

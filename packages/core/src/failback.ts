@@ -14,6 +14,7 @@ import { ConfigError } from './errors.js'
 import type { PlanResult } from './executor.js'
 import type { Operation } from './machine.js'
 import { type AnyStepSpec, createPlan, type Plan, type StepWhen } from './plan.js'
+import type { Database } from './ports/database.js'
 import type { Notifier } from './ports/notifier.js'
 import type { Probe } from './ports/probe.js'
 import type { Scaler } from './ports/scaler.js'
@@ -54,6 +55,16 @@ export interface FailbackPlanOptions {
   readonly gate?: Partial<GateConfig>
   /** Check the home region first (health, capacity when `scaler` is set). Default true. */
   readonly preflight?: boolean
+  /**
+   * When set, the preflight also checks that the home region's database
+   * node is a replica of the current primary within `maxLagMs` (an old
+   * primary that was never fenced, e.g. because its region was down during
+   * the failover, would accept writes again: split brain). Re-seed it
+   * first.
+   */
+  readonly database?: Database
+  /** Replication lag the home region's replica may have at preflight, ms. Default 60 000. */
+  readonly maxLagMs?: number
   /** When set, the home region is scaled to `scaleTo` before traffic moves. */
   readonly scaler?: Scaler
   /** Desired capacity of the home region (with `scaler`). */
@@ -139,6 +150,8 @@ export function createFailbackPlan(options: FailbackPlanOptions): Plan<FailbackP
           title: `Check ${home} is healthy before failing back`,
           probes: options.probes,
           ...(options.scaler === undefined ? {} : { scaler: options.scaler }),
+          ...(options.database === undefined ? {} : { database: options.database }),
+          ...(options.maxLagMs === undefined ? {} : { maxLagMs: options.maxLagMs }),
         }),
       ),
     ]

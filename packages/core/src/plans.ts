@@ -12,6 +12,14 @@
  *   ─▶ [verify-endpoint] ─▶ [notify-completed]                 (* graceful only)
  * ```
  *
+ * An ungraceful failover that promotes moves traffic first: preflight ─▶
+ * [approval] ─▶ [scale] ─▶ shift-traffic ─▶ [verify-endpoint] ─▶ fence ─▶
+ * promote ─▶ verify-writes ─▶ [notify-completed]. Its old primary could not
+ * be fenced, so it must receive no more traffic before another region's
+ * replica becomes the primary (else a region that comes back, or was only
+ * unreachable from this instance, takes writes under the old primary: split
+ * brain).
+ *
  * The database chain (snapshot → fence → promote → verify-writes) exists
  * only with `database: 'promote'`. Rollback: [notify-initiated] →
  * shift-traffic (back) → [verify-endpoint] → [scale-back] → [notify-completed].
@@ -26,7 +34,15 @@ import { ConfigError } from './errors.js'
 import type { PlanResult } from './executor.js'
 import { createFailbackPlan, type FailbackPlanOptions } from './failback.js'
 import type { Operation } from './machine.js'
-import { type AnyStepSpec, createPlan, type Plan, type PlanMode, type StepData } from './plan.js'
+import {
+  type AnyStepSpec,
+  createPlan,
+  type Plan,
+  type PlanMode,
+  type StepData,
+  StepError,
+} from './plan.js'
+import type { CallContext } from './ports/context.js'
 import type { Database } from './ports/database.js'
 import type { Notifier } from './ports/notifier.js'
 import type { Probe } from './ports/probe.js'
@@ -135,6 +151,44 @@ async function mirrorSource(scaler: Scaler, input: DesiredCapacityInput): Promis
   return source.ok ? Math.max(source.value.desired, input.current.desired) : input.current.desired
 }
 
+/**
+ * True when a failover run attempted an ungraceful promotion (it may have
+ * happened even if the step then failed) without fencing the old primary,
+ * which may then still accept writes: traffic must not go back to it unless
+ * the database says it still holds the primary.
+ */
+export function mayHavePromotedUnfenced(result: PlanResult<unknown> | undefined): boolean {
+  if (result?.operation?.kind !== 'failover' || result.mode !== 'ungraceful') return false
+  const promote = result.steps?.find((s) => s.id === 'promote')
+  if (promote === undefined || promote.attempts === 0) return false
+  return (result.results as StepData).fence === undefined
+    ? true
+    : ((result.results as StepData).fence as FenceResult).fenced !== true
+}
+
+/** Whether traffic may go back to `old`: its primary was fenced, or it still holds the primary. */
+async function mayReturnTo(
+  database: Database | undefined,
+  old: string,
+  fenced: boolean,
+  call: CallContext,
+): Promise<boolean> {
+  if (fenced) return true
+  if (database === undefined) return false
+  try {
+    return (await database.primaryRegion(call)) === old
+  } catch {
+    return false
+  }
+}
+
+function keepTraffic(promoted: string, old: string): StepError {
+  return new StepError(
+    `traffic stays on ${promoted}: the replica there may have been promoted while the old primary in ${old} was not fenced; sending traffic back would split the brain (fence or rebuild ${old} first)`,
+    { retryable: false, details: { promoted, unfenced: old } },
+  )
+}
+
 /** The failover plan for `operation` (see the module's graph). */
 export function createFailoverPlan(
   operation: Operation,
@@ -183,8 +237,8 @@ export function createFailoverPlan(
     )
   }
 
-  const beforeTraffic: string[] = []
-  if (decision.database === 'promote') {
+  /** snapshot* → fence → promote → verify-writes, after `after`; returns the last step. */
+  const databaseChain = (after: readonly string[]): string => {
     const database = ports.database!
     const snapshot = add(
       snapshotStep({
@@ -192,7 +246,7 @@ export function createFailoverPlan(
         title: `Final snapshot of the primary in ${from}`,
         database,
         probes: ports.probes,
-        dependsOn: [gate],
+        dependsOn: after,
         when: 'graceful',
       }),
     )
@@ -212,17 +266,36 @@ export function createFailoverPlan(
         dependsOn: [fence],
       }),
     )
-    beforeTraffic.push(
-      add(
-        verifyWritesStep({
-          id: 'verify-writes',
-          title: `Verify ${to} accepts writes`,
-          database,
-          dependsOn: [promote],
-        }),
-      ),
+    return add(
+      verifyWritesStep({
+        id: 'verify-writes',
+        title: `Verify ${to} accepts writes`,
+        database,
+        dependsOn: [promote],
+      }),
     )
   }
+  const verifyEndpoint = (after: string): string =>
+    ports.globalProbe === undefined
+      ? after
+      : add(
+          verifyEndpointStep({
+            id: 'verify-endpoint',
+            title: `Verify the global endpoint reports ${to}`,
+            probe: ports.globalProbe,
+            dependsOn: [after],
+            ...options.verifyEndpoint,
+          }),
+        )
+  // An ungraceful promotion leaves the old primary writable (it could not be
+  // fenced: it is down, or only unreachable from here). So traffic leaves it
+  // first, and the replica is promoted only once the endpoint routes to the
+  // target: an old primary that comes back (a flapping region, a partition,
+  // slow DNS) then receives no writes under another primary (split brain).
+  const trafficFirst = decision.database === 'promote' && !decision.graceful
+
+  const beforeTraffic: string[] = []
+  if (decision.database === 'promote' && !trafficFirst) beforeTraffic.push(databaseChain([gate]))
   if (ports.scaler !== undefined) {
     const scaler = ports.scaler
     beforeTraffic.push(
@@ -237,25 +310,30 @@ export function createFailoverPlan(
       ),
     )
   }
-  let last = add(
-    shiftTrafficStep({
-      id: 'shift-traffic',
-      title: `Shift all traffic from ${from} to ${to}`,
-      router: ports.router,
-      dependsOn: beforeTraffic.length > 0 ? beforeTraffic : [gate],
-    }),
+  const shift = shiftTrafficStep({
+    id: 'shift-traffic',
+    title: `Shift all traffic from ${from} to ${to}`,
+    router: ports.router,
+    dependsOn: beforeTraffic.length > 0 ? beforeTraffic : [gate],
+  })
+  const shifted = add(
+    trafficFirst
+      ? {
+          ...shift,
+          // Once the replica is promoted, traffic must not go back to an old
+          // primary that was never fenced: a later step's failure leaves it here.
+          async compensate(ctx, result) {
+            const fenced = (ctx.data.fence as FenceResult | undefined)?.fenced === true
+            if (!(await mayReturnTo(ports.database, from, fenced, ctx.call))) {
+              throw keepTraffic(to, from)
+            }
+            await shift.compensate!.call(shift, ctx, result)
+          },
+        }
+      : shift,
   )
-  if (ports.globalProbe !== undefined) {
-    last = add(
-      verifyEndpointStep({
-        id: 'verify-endpoint',
-        title: `Verify the global endpoint reports ${to}`,
-        probe: ports.globalProbe,
-        dependsOn: [last],
-        ...options.verifyEndpoint,
-      }),
-    )
-  }
+  let last = verifyEndpoint(shifted)
+  if (trafficFirst) last = databaseChain([last])
   if (ports.notifier !== undefined) {
     add(
       notifyStep({
@@ -288,11 +366,15 @@ export interface RollbackPlanOptions {
 /**
  * The rollback plan for `operation` (a `rollback` operation: `from` is
  * where traffic went, `to` where it returns). A promoted database is not
- * demoted: the `Database` port cannot, and operators decide that.
+ * demoted: the `Database` port cannot, and operators decide that. When the
+ * failed run may have promoted ungracefully without fencing the old primary
+ * in `to` ({@link mayHavePromotedUnfenced}), a first step checks (with
+ * `ports.database`) that `to` still holds the primary, and fails otherwise:
+ * traffic stays where it is and the machine halts for an operator.
  */
 export function createRollbackPlan(
   operation: Operation,
-  ports: Omit<PlanPorts, 'database' | 'approvals'>,
+  ports: Omit<PlanPorts, 'approvals'>,
   options: RollbackPlanOptions = {},
 ): Plan<RollbackPlanResults> {
   const { from, to } = operation
@@ -312,12 +394,30 @@ export function createRollbackPlan(
     ports.notifier === undefined
       ? undefined
       : add(notifyStep({ id: 'notify-initiated', notifier: ports.notifier, kind: 'initiated' }))
+  const hold = mayHavePromotedUnfenced(options.previous)
+  if (hold) {
+    // The failed failover may have promoted the replica in `from` without fencing the
+    // old primary in `to`: traffic goes back only if `to` still holds the primary
+    // (otherwise the rollback fails and the machine halts, traffic staying put).
+    add({
+      id: 'check-old-primary',
+      title: `Check ${to} still holds the database primary before traffic returns`,
+      async run(ctx) {
+        if (!(await mayReturnTo(ports.database, to, false, ctx.call))) throw keepTraffic(from, to)
+        return { region: to, primary: true }
+      },
+      describe: () => [
+        `check ${to} still holds the primary (its old primary was not fenced); else keep traffic on ${from}`,
+      ],
+    })
+  }
   let last = add(
     shiftTrafficStep({
       id: 'shift-traffic',
       title: `Shift traffic back from ${from} to ${to}`,
       router: ports.router,
       weights,
+      ...(hold ? { dependsOn: ['check-old-primary'] } : {}),
     }),
   )
   if (ports.globalProbe !== undefined) {
@@ -388,6 +488,7 @@ export function createOperationPlan(
         probes: ports.probes,
         operation,
         ...(ports.scaler === undefined ? {} : { scaler: ports.scaler }),
+        ...(ports.database === undefined ? {} : { database: ports.database }),
         ...(ports.notifier === undefined ? {} : { notifier: ports.notifier }),
         ...(ports.globalProbe === undefined ? {} : { globalProbe: ports.globalProbe }),
         ...input.failback,

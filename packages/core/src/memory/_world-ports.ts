@@ -279,7 +279,16 @@ export function createPorts(core: WorldCore, instance: string): WorldPorts {
         await core.reach(instance, region, 'database.replicationLag', ctx.signal)
         core.sync()
         const now = core.now()
-        return { region, lagMs: core.db.lag(core.db.node(region), now), measuredAt: now }
+        const node = core.db.node(region)
+        // Only a replica of the current primary has a lag: an old primary (never
+        // fenced, or fenced) is not one until it is rebuilt.
+        if (region !== core.db.head && node.role !== 'replica') {
+          throw new CoreError(
+            'INVALID_STATE',
+            `database.replicationLag: ${region} holds no replica of the current primary (it is a ${node.role === 'primary' ? 'stale' : node.role} old primary): rebuild it first`,
+          )
+        }
+        return { region, lagMs: core.db.lag(node, now), measuredAt: now }
       })
     },
     async snapshot(region, ctx) {

@@ -9,7 +9,8 @@
  * (checkpoint and proof run, default 1,000,000), BENCH_CHECKPOINT_MORE
  * (receipts appended before the incremental checkpoint, default 1,000) and
  * BENCH_PROOFS (proofs timed, default 1,000), BENCH_EXPORT_RECEIPTS (export
- * and verify-export, default 1,000,000). Select groups by name:
+ * and verify-export, default 1,000,000), BENCH_TRANSITIONS, BENCH_DECISIONS
+ * and BENCH_DRILLS (engine: see `engine.ts`). Select groups by name:
  * `pnpm bench verify append checkpoint`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -18,6 +19,7 @@ import { machine, type Row } from './_harness.ts'
 import { DATA_DIR } from './_ledger-file.ts'
 import { benchAppend } from './append.ts'
 import { benchCheckpoint } from './checkpoint.ts'
+import { benchEngine } from './engine.ts'
 import { benchExport } from './export.ts'
 import { benchPrimitives } from './primitives.ts'
 import { benchVerify } from './verify.ts'
@@ -41,6 +43,15 @@ if (want('checkpoint'))
       env('BENCH_CHECKPOINT_RECEIPTS', 1_000_000),
       env('BENCH_CHECKPOINT_MORE', 1_000),
       env('BENCH_PROOFS', 1_000),
+    )),
+  )
+
+if (want('engine'))
+  rows.push(
+    ...(await benchEngine(
+      env('BENCH_TRANSITIONS', 5_000_000),
+      env('BENCH_DECISIONS', 2_000),
+      env('BENCH_DRILLS', 1_000),
     )),
   )
 

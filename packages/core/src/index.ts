@@ -1,5 +1,6 @@
 export * from './clock.js'
 export * from './controller.js'
+export * from './drill/index.js'
 export * from './errors.js'
 export * from './events.js'
 export * from './executor.js'

@@ -1,0 +1,7 @@
+export * from './drill.js'
+export * from './random-scenario.js'
+export * from './report.js'
+export * from './result.js'
+export * from './scenario.js'
+export * from './scenarios.js'
+export * from './seeded-ids.js'

@@ -98,10 +98,22 @@ export function restoreSummary(
   into: string,
   listed: number,
 ): string[] {
+  const first = result.anchor?.seq ?? 0
   const out = [
-    `Restored ${count(result.restored)} receipts (0–${result.restoredThrough}) from ${from} into ${into}`,
+    result.restored === 0
+      ? `Restored no receipts from ${from} into ${into}`
+      : `Restored ${count(result.restored)} receipts (${first}–${result.restoredThrough}) from ${from} into ${into}`,
     `The export held ${count(result.exportSize)} receipts`,
   ]
+  const retired = result.retired
+  if (retired.count > 0) {
+    out.push(
+      `Retired: ${count(retired.count)} receipt${retired.count === 1 ? '' : 's'}, ${retired.fromSeq}–${retired.toSeq}, from ${retired.fromTs} to ${retired.toTs} (their bundles are gone: retention)`,
+    )
+    out.push(
+      `Anchor: the ledger begins at receipt ${first}, as of ${result.anchor?.source ?? 'the manifest'}`,
+    )
+  }
   const lost = result.lost
   if (lost.count === 0) out.push('Lost: none')
   else {

@@ -10,6 +10,7 @@ import { collect, SIGNER_KEY_ENV } from './_key-args.js'
 import { appendCommand } from './commands/append.js'
 import { checkpointCommand } from './commands/checkpoint.js'
 import { demoCommand } from './commands/demo.js'
+import { drillCommand } from './commands/drill.js'
 import { initCommand } from './commands/init.js'
 import { inspectCommand } from './commands/inspect.js'
 import { keygenCommand } from './commands/keygen.js'
@@ -169,6 +170,24 @@ function program(io: CliIo, run: (code: Promise<number>) => void): Command {
     .addOption(jsonOption())
     .action((dir: string, o: { from?: number; to?: number; json: boolean }) =>
       run(inspectCommand(io, dir, o)),
+    )
+
+  cmd
+    .command('drill')
+    .description(
+      'run a failover drill on the virtual clock; exit 0 when every expectation holds, 1 when one fails',
+    )
+    .argument(
+      '<scenario>',
+      'a scenario .json file, a built-in name (region-outage, lag-spike, …) or random',
+    )
+    .option('--seed <n>', 'the seed (default 0)', nonNegativeInt('--seed'))
+    .option('--seeds <range>', 'run every seed of A..B (inclusive) and summarize')
+    .option('--report <file>', 'write the report: Markdown, or JSON for a .json file')
+    .addOption(jsonOption())
+    .action(
+      (scenario: string, o: { seed?: number; seeds?: string; report?: string; json: boolean }) =>
+        run(drillCommand(io, scenario, o)),
     )
 
   addExportCommands(cmd, io, run)

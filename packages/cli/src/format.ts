@@ -46,6 +46,11 @@ export function verifySummary(report: VerifyReport, location: string, listed: nu
   for (const [kind, label] of Object.entries(LABELS) as [ProblemKind, string][]) {
     out.push(`${label}: ${count(report.counts[kind])}`)
   }
+  if (report.anchor !== undefined) {
+    out.push(
+      `Anchor: begins at receipt ${count(report.anchor.seq)} (receipts 0–${count(report.anchor.seq - 1)} retired)`,
+    )
+  }
   if (report.checkpoint !== undefined) out.push(...checkpointLines(report.checkpoint))
   if (report.status === 'VERIFIED') {
     out.push(`Head: ${count(report.size)} receipts, last hash ${report.head ?? '-'}`)

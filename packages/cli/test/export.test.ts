@@ -213,6 +213,86 @@ describe('baton export, verify-export, restore', () => {
     expect(await readdir(dir)).not.toContain('fresh')
   })
 
+  it('restores after retention: an anchored ledger that verifies, matches the original checkpoint and continues the export', async () => {
+    for (const [day, retain] of [
+      [D1, '90'],
+      [D2, '90'],
+      [D3, '2'],
+    ] as const) {
+      expect((await baton(exportArgs('--date', day, '--retain-days', retain))).code).toBe(0)
+    }
+    // Retention (2 days) deleted the bundles of D1 and D2: receipts 0–11.
+    expect(await readdir(join(targetDir, 'bundles'))).toHaveLength(1)
+    const v = await baton(['verify-export', targetDir, '--key', verifierKey, '--retain-days', '2'])
+    expect(v.stdout).toContain('Bundles: 1 verified, 2 retired by retention, 0 missing, 0 damaged')
+    const cp = join(dir, 'original.cp')
+    expect((await baton(['checkpoint', ledgerDir, '--key', keyFile, '--out', cp])).code).toBe(0)
+
+    const into = join(dir, 'restored')
+    const r = await baton(['restore', targetDir, '--into', into, '--key', verifierKey])
+    expect(r).toMatchObject({ code: 0, stderr: '' })
+    expect(r.stdout).toContain('Restored 4 receipts (12–15)')
+    expect(r.stdout).toContain(
+      `Retired: 12 receipts, 0–11, from ${D1}T01:01:00.000Z to ${D2}T01:07:00.000Z (their bundles are gone: retention)`,
+    )
+    expect(r.stdout).toMatch(
+      /Anchor: the ledger begins at receipt 12, as of file:.* manifest\/0{19}1\.json/,
+    )
+    expect(r.stdout).toContain('Lost: none')
+    expect(r.stdout).toMatch(
+      /Recorded: receipt #16 ledger\.restored [0-9a-f]{64}\nRestore: COMPLETE\n$/,
+    )
+    const meta = JSON.parse(await readFile(join(into, 'baton-ledger.json'), 'utf8'))
+    expect(meta.anchor).toMatchObject({ seq: 12 })
+
+    const verified = await baton(['verify', into, '--checkpoint', cp, '--key', verifierKey])
+    expect(verified).toMatchObject({ code: 0, stderr: '' })
+    expect(verified.stdout).toContain('Anchor: begins at receipt 12 (receipts 0–11 retired)')
+    expect(verified.stdout).toContain('Checkpoint: MATCHES')
+    expect(verified.stdout).toContain('Chain integrity: VERIFIED')
+    const last = JSON.parse((await baton(['inspect', into, '--from', '16', '--json'])).stdout)
+    expect(last).toMatchObject({
+      type: 'ledger.restored',
+      data: {
+        restoredThrough: 15,
+        retired: { count: 12, fromSeq: 0, toSeq: 11 },
+        lost: { count: 0 },
+      },
+    })
+    const proof = await baton(['prove', 'inclusion', into, '13'])
+    expect(proof.code).toBe(0)
+    const retired = await baton(['prove', 'inclusion', into, '3'])
+    expect(retired.code).toBe(2)
+    expect(retired.stderr).toMatch(/seq 3 is retired: the ledger begins at its anchor \(seq 12\)/)
+
+    // The restored ledger continues the daily export.
+    expect((await baton(['append', into, '--type', 'probe.sampled'])).code).toBe(0)
+    const more = await baton([
+      'export',
+      into,
+      '--to',
+      targetDir,
+      '--key',
+      keyFile,
+      '--retain-days',
+      '2',
+    ])
+    expect(more).toMatchObject({ code: 0, stderr: '' })
+    expect(more.stdout).toMatch(/Exported receipts 16–17 \(2\)/)
+    const v2 = await baton(['verify-export', targetDir, '--key', verifierKey, '--retain-days', '2'])
+    expect(v2.stdout).toMatch(/Export integrity: VERIFIED\n$/)
+
+    // An existing empty ledger that does not begin at the anchor is refused, untouched.
+    const plain = join(dir, 'plain')
+    expect((await baton(['init', plain])).code).toBe(0)
+    const refused = await baton(['restore', targetDir, '--into', plain, '--key', verifierKey])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(
+      /bundles before receipt 12 are gone \(retention\), so the restored ledger must begin at an anchor, and --into .*plain is a ledger that begins at receipt 0; restore into a new or empty directory/,
+    )
+    expect((await baton(['verify', plain])).code).toBe(0)
+  })
+
   it('exports from a different ledger are refused with exit 1', async () => {
     expect((await baton(exportArgs())).code).toBe(0)
     const other = join(dir, 'other')

@@ -1,8 +1,7 @@
 /**
  * Resolving the export target a command names: a local directory, as a path
- * or a `file:` URL. Object stores plug in here by URL scheme (`s3://`,
- * `gs://`) when their adapter packages exist; until then they are refused
- * with a clear error.
+ * or a `file:` URL, or an object store by URL scheme (`s3://`, `gs://`),
+ * served by its adapter package (see `_adapters.ts`).
  *
  * @module
  */
@@ -10,14 +9,9 @@ import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createDirectoryTarget, type ExportTarget } from '@baton/ledger'
+import { loadAdapter, parseUrl, schemeOf } from './_adapters.js'
 import { UsageError } from './errors.js'
 import type { CliIo } from './io.js'
-
-/** Object-store schemes that will be served by adapter packages. */
-const ADAPTER_SCHEMES: Readonly<Record<string, string>> = {
-  s3: '@baton/adapters-aws',
-  gs: '@baton/adapters-gcp',
-}
 
 /** Options of {@link resolveTarget}. */
 export interface ResolveTargetOptions {
@@ -29,19 +23,20 @@ export interface ResolveTargetOptions {
 
 /**
  * The {@link ExportTarget} for `spec`: a path (relative to the working
- * directory) or a `file:` URL.
+ * directory), a `file:` URL, or a URL an adapter package serves.
  *
- * @throws {@link UsageError} naming the argument for an unsupported scheme,
- *   a malformed URL, or (with `mustExist`) a missing directory.
+ * @throws {@link UsageError} naming the argument for an unknown scheme, an
+ *   adapter that is not installed, a malformed URL, or (with `mustExist`) a
+ *   missing directory.
  */
 export async function resolveTarget(
   io: CliIo,
   spec: string,
   options: ResolveTargetOptions,
 ): Promise<ExportTarget> {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(spec)?.[1]?.toLowerCase()
+  const scheme = schemeOf(spec)
   let dir: string
-  if (scheme === undefined || /^[a-z]:[\\/]/i.test(spec)) {
+  if (scheme === undefined) {
     dir = resolve(io.cwd, spec)
   } else if (scheme === 'file') {
     try {
@@ -51,14 +46,18 @@ export async function resolveTarget(
         `${options.name} ${spec}: not a valid file: URL (${error instanceof Error ? error.message : String(error)})`,
       )
     }
-  } else if (scheme in ADAPTER_SCHEMES) {
-    throw new UsageError(
-      `${options.name} ${spec}: ${scheme}:// targets come with ${ADAPTER_SCHEMES[scheme]}, which is not available yet; use a local directory`,
-    )
   } else {
-    throw new UsageError(
-      `${options.name} ${spec}: unknown target scheme "${scheme}:"; use a directory path or a file: URL`,
-    )
+    const adapter = await loadAdapter(scheme, options.name, spec)
+    if (adapter.openTarget === undefined) {
+      throw new UsageError(`${options.name} ${spec}: ${scheme}:// cannot hold exports`)
+    }
+    const endpoint = io.env.BATON_ENDPOINT
+    return adapter.openTarget(parseUrl(options.name, spec), {
+      name: options.name,
+      env: io.env,
+      readOnly: options.mustExist === true,
+      ...(endpoint === undefined ? {} : { endpoint }),
+    })
   }
   if (options.mustExist === true) {
     const isDir = await stat(dir).then(

@@ -32,10 +32,26 @@ function nonNegativeInt(name: string) {
 const jsonOption = () => new Option('--json', 'print JSON instead of text').default(false)
 
 /** Builds the program; `run` receives each command's exit code. */
-function program(io: CliIo, run: (code: Promise<number>) => void): Command {
+function program(baseIo: CliIo, run: (code: Promise<number>) => void): Command {
+  // `--endpoint` may be given before or after the command; commands read it as
+  // BATON_ENDPOINT, as adapters do when it is set in the environment.
+  let endpoint: string | undefined
+  const io: CliIo = {
+    ...baseIo,
+    get env() {
+      return endpoint === undefined ? baseIo.env : { ...baseIo.env, BATON_ENDPOINT: endpoint }
+    },
+  }
   const cmd = new Command('baton')
     .description('Create, append to, inspect and verify baton receipt ledgers.')
     .version(version, '-V, --version')
+    .option(
+      '--endpoint <url>',
+      'for s3://, gs://, firestore:// URLs: an S3-compatible server or an emulator (also BATON_ENDPOINT)',
+    )
+    .hook('preAction', () => {
+      endpoint = cmd.opts<{ endpoint?: string }>().endpoint
+    })
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),

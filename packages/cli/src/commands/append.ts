@@ -16,7 +16,7 @@ import {
   type ReceiptInput,
   type StoredReceipt,
 } from '@baton/ledger'
-import { openLedgerDir } from '../_ledger-dir.js'
+import { openLedger } from '../_ledger-dir.js'
 import { EXIT_OK, UsageError } from '../errors.js'
 import { type CliIo, println } from '../io.js'
 
@@ -75,7 +75,7 @@ export async function appendCommand(
   } else {
     ;({ inputs, lines: lineNos } = await fromStdin(io))
   }
-  const store = await openLedgerDir(io, dir)
+  const store = await openLedger(io, dir)
   const ledger = createLedger({ store })
   let stored: StoredReceipt[]
   try {

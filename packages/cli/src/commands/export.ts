@@ -12,7 +12,7 @@
 import { exportLedger, isBatonError } from '@baton/ledger'
 import { exportSummary } from '../_export-format.js'
 import { readSignerKeys } from '../_key-args.js'
-import { openLedgerDir } from '../_ledger-dir.js'
+import { openLedger } from '../_ledger-dir.js'
 import { resolveTarget } from '../_target.js'
 import { describeError, EXIT_INTEGRITY, EXIT_OK } from '../errors.js'
 import { type CliIo, println } from '../io.js'
@@ -44,7 +44,7 @@ export async function exportCommand(
 ): Promise<number> {
   const signers = await readSignerKeys(io, options.key)
   const target = await resolveTarget(io, options.to, { name: '--to' })
-  const store = await openLedgerDir(io, dir, { readOnly: true })
+  const store = await openLedger(io, dir, { readOnly: true })
   const progress = createProgress(io, 'Exporting', options.json, 'receipts')
   let result: Awaited<ReturnType<typeof exportLedger>>
   try {

@@ -4,7 +4,7 @@
  * @module
  */
 import { createLedger } from '@baton/ledger'
-import { openLedgerDir } from '../_ledger-dir.js'
+import { openLedger } from '../_ledger-dir.js'
 import { EXIT_OK, UsageError } from '../errors.js'
 import { receiptLine } from '../format.js'
 import { type CliIo, println } from '../io.js'
@@ -28,7 +28,7 @@ export async function inspectCommand(
   if (options.to !== undefined && options.to < from) {
     throw new UsageError(`--to ${options.to} is before --from ${from}`)
   }
-  const store = await openLedgerDir(io, dir, { readOnly: true })
+  const store = await openLedger(io, dir, { readOnly: true })
   const ledger = createLedger({ store })
   try {
     const to = options.to === undefined ? undefined : options.to + 1

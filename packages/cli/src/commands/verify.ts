@@ -12,7 +12,7 @@
  */
 import { type VerifyCheckpoint, verify } from '@baton/ledger'
 import { readArgFile, readVerifierKeys } from '../_key-args.js'
-import { openLedgerDir } from '../_ledger-dir.js'
+import { openLedger } from '../_ledger-dir.js'
 import { EXIT_INTEGRITY, EXIT_OK, UsageError } from '../errors.js'
 import { verifySummary } from '../format.js'
 import { type CliIo, println } from '../io.js'
@@ -52,7 +52,7 @@ export async function verifyCommand(
   options: VerifyCommandOptions,
 ): Promise<number> {
   const checkpoint = await checkpointArgs(io, options)
-  const store = await openLedgerDir(io, dir, { readOnly: true })
+  const store = await openLedger(io, dir, { readOnly: true })
   const progress = createProgress(io, 'Verifying', options.json)
   let report: Awaited<ReturnType<typeof verify>>
   try {

@@ -1,0 +1,9 @@
+/**
+ * `@baton/adapters-aws`: baton's ports on AWS — an S3 ledger store, export
+ * target and lease; Route 53 traffic routing and health-check probes; RDS
+ * promotion; Auto Scaling.
+ *
+ * @module
+ */
+export * from './errors.js'
+export * from './s3-ledger-store.js'

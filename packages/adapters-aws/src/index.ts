@@ -6,4 +6,6 @@
  * @module
  */
 export * from './errors.js'
+export * from './s3-export-target.js'
+export * from './s3-lease.js'
 export * from './s3-ledger-store.js'

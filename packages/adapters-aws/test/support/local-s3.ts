@@ -31,6 +31,7 @@ import {
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import S3rver from 's3rver'
 
@@ -48,6 +49,8 @@ export interface InjectedFailure {
   readonly status: number
   /** S3 error code, e.g. `SlowDown`. */
   readonly code: string
+  /** Forward the request first (it takes effect), then answer with the error: a lost response. */
+  readonly lose?: boolean
 }
 
 /** A running local S3. */
@@ -204,8 +207,27 @@ export async function startLocalS3(): Promise<LocalS3> {
     )
     if (failure !== undefined) {
       failure.times = (failure.times ?? 1) - 1
-      return answer(req, res, failure.status, failure.code, 'injected by the test')
+      if (failure.lose !== true) {
+        return answer(req, res, failure.status, failure.code, 'injected by the test')
+      }
+      const sink = new PassThrough()
+      sink.resume()
+      await serve(req, Object.assign(sink, { writeHead: () => sink }) as never)
+      const body = errorXml(failure.code, 'response lost (injected by the test)')
+      res.writeHead(failure.status, {
+        'content-type': 'application/xml',
+        'content-length': Buffer.byteLength(body),
+      })
+      res.end(body)
+      return
     }
+    return serve(req, res)
+  }
+
+  /** Forwards a request, enforcing conditional writes under the key's lock. */
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url ?? '/'
+    const method = req.method ?? 'GET'
     const object = objectOf(url)
     const isWrite = method === 'PUT' || method === 'POST' || method === 'DELETE'
     if (object === undefined || !isWrite) return forward(req, res)

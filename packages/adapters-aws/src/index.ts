@@ -6,6 +6,8 @@
  * @module
  */
 export * from './errors.js'
+export * from './route53-probe.js'
+export * from './route53-traffic-router.js'
 export * from './s3-export-target.js'
 export * from './s3-lease.js'
 export * from './s3-ledger-store.js'

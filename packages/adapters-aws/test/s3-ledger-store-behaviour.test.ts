@@ -206,15 +206,13 @@ describe('S3 ledger store', () => {
     expect((hint as { path?: string }).path).toBe('headHintEvery')
     const missing = await errorOf(open(`missing/${n++}`))
     expect(isBatonError(missing, 'NOT_FOUND')).toBe(true)
-    await s3
-      .client()
-      .send(
-        new PutObjectCommand({
-          Bucket: BUCKET,
-          Key: 'foreign/baton-ledger.json',
-          Body: '{"format":"x"}',
-        }),
-      )
+    await s3.client().send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'foreign/baton-ledger.json',
+        Body: '{"format":"x"}',
+      }),
+    )
     expect(isBatonError(await errorOf(open('foreign')), 'CORRUPT')).toBe(true)
     const store = await fresh()
     const other = await errorOf(open(store.prefix, { anchor }))

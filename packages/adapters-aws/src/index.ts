@@ -6,6 +6,7 @@
  * @module
  */
 export * from './errors.js'
+export * from './rds-database.js'
 export * from './route53-probe.js'
 export * from './route53-traffic-router.js'
 export * from './s3-export-target.js'

@@ -5,6 +5,7 @@
  *
  * @module
  */
+export * from './autoscaling-scaler.js'
 export * from './errors.js'
 export * from './rds-database.js'
 export * from './route53-probe.js'

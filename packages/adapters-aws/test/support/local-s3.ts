@@ -32,7 +32,12 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import {
+  CreateBucketCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3'
 import S3rver from 's3rver'
 
 /** The credentials s3rver accepts by default. */
@@ -74,6 +79,8 @@ export interface LocalS3 {
   }
   /** Creates a bucket. */
   createBucket(name: string): Promise<void>
+  /** Writes an object straight to s3rver, bypassing every condition (tampering). */
+  overwrite(bucket: string, key: string, body: string | Uint8Array): Promise<void>
   /** Stops both servers and deletes s3rver's files. */
   close(): Promise<void>
 }
@@ -309,6 +316,10 @@ export async function startLocalS3(): Promise<LocalS3> {
     clientConfig,
     async createBucket(name) {
       await client().send(new CreateBucketCommand({ Bucket: name }))
+    },
+    async overwrite(bucket, key, body) {
+      const direct = client({ endpoint: `http://127.0.0.1:${upstreamPort}` })
+      await direct.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))
     },
     async close() {
       for (const c of clients) c.destroy()

@@ -8,7 +8,7 @@
  */
 import { type CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch'
 import type { DBInstance } from '@aws-sdk/client-rds'
-import type { RegionId } from '@baton/core'
+import type { CallContext, Promotion, RegionId } from '@baton/core'
 import { callAws, isNetworkError, type RetryOptions, sleep } from './_aws.js'
 import { AwsAdapterError } from './errors.js'
 
@@ -22,6 +22,50 @@ export interface DbTarget {
   readonly address?: string | undefined
   /** The endpoint's port, when RDS reports one. */
   readonly port?: number | undefined
+}
+
+/** A region's database as the control plane sees it. */
+export interface TargetState extends DbTarget {
+  /** Available and the writer. */
+  readonly writer: boolean
+  /** Refuses writes (a replica, a secondary, stopped). */
+  readonly readOnly: boolean
+  /** Why it is not a writer. */
+  readonly why?: string
+}
+
+/** What both shapes (instance, Aurora global) share from the adapter. */
+export interface ModeEnv {
+  /** Region → instance identifier or cluster ARN. */
+  readonly ids: ReadonlyMap<RegionId, string>
+  /** Sends an RDS command in `region` with the adapter's retries. */
+  call<T>(region: RegionId, command: unknown, operation: string, ctx?: CallContext): Promise<T>
+  readonly pollMs: number
+  readonly waitMs: number
+  readonly catchUpLagMs: number
+  readonly waitForSnapshot: boolean
+  readonly backupRetentionDays?: number | undefined
+}
+
+/** One shape of RDS database: how it finds, describes, snapshots and promotes. */
+export interface RdsMode {
+  readonly name: string
+  primaryRegion(ctx: CallContext): Promise<RegionId>
+  target(region: RegionId, ctx: CallContext): Promise<TargetState>
+  /** Throws unless `region` holds a replica that is replicating. */
+  checkReplica(region: RegionId, ctx: CallContext): Promise<void>
+  lagMetric(region: RegionId): LagMetric
+  /** The database name snapshot ids are built from. */
+  snapshotBase(region: RegionId): string
+  snapshot(region: RegionId, id: string, ctx: CallContext): Promise<void>
+  promote(
+    region: RegionId,
+    graceful: boolean,
+    ctx: CallContext,
+    lagOf: (region: RegionId, ctx: CallContext) => Promise<number>,
+  ): Promise<Promotion>
+  /** Stops the database in `region` (fencing), when the shape can. */
+  stop?(region: RegionId, ctx: CallContext): Promise<void>
 }
 
 /** The tag set on a promoted instance (ISO time of the promotion). */

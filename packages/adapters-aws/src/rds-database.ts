@@ -30,43 +30,19 @@
  * @module
  */
 import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch'
-import {
-  AddTagsToResourceCommand,
-  CreateDBClusterSnapshotCommand,
-  CreateDBSnapshotCommand,
-  type DBInstance,
-  DescribeDBClusterSnapshotsCommand,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-  DescribeDBSnapshotsCommand,
-  DescribeGlobalClustersCommand,
-  FailoverGlobalClusterCommand,
-  type GlobalCluster,
-  PromoteReadReplicaCommand,
-  RDSClient,
-  type RDSClientConfig,
-  StopDBInstanceCommand,
-  SwitchoverGlobalClusterCommand,
-} from '@aws-sdk/client-rds'
+import { RDSClient, type RDSClientConfig } from '@aws-sdk/client-rds'
 import {
   type CallContext,
   ConfigError,
   type Database,
   FencedError,
-  type Promotion,
   type RegionId,
   type ReplicationLag,
 } from '@baton/core'
 import { callAws, type RetryOptions, retrySettings, throwIfAborted } from './_aws.js'
-import {
-  type DbTarget,
-  latestMetric,
-  PROMOTED_TAG,
-  pickPrimary,
-  pollUntil,
-  snapshotId,
-  unreachable,
-} from './_rds.js'
+import { type DbTarget, latestMetric, type RdsMode, snapshotId, unreachable } from './_rds.js'
+import { globalMode } from './_rds-global.js'
+import { instanceMode } from './_rds-instance.js'
 import { AwsAdapterError } from './errors.js'
 
 export type { DbTarget } from './_rds.js'
@@ -163,10 +139,7 @@ export function createRdsDatabase(options: RdsDatabaseOptions): RdsDatabase {
       `must start with a letter; letters, digits, single hyphens; got ${prefix}`,
     )
   }
-  const pollMs = nonNegative(options.pollIntervalMs ?? 15_000, 'pollIntervalMs')
-  const waitMs = nonNegative(options.waitTimeoutMs ?? 3_600_000, 'waitTimeoutMs')
   const lagWindowMs = nonNegative(options.lagWindowMs ?? 300_000, 'lagWindowMs')
-  const catchUpLagMs = nonNegative(options.catchUpLagMs ?? 0, 'catchUpLagMs')
   const fenceAction = options.fenceAction ?? 'none'
   if (fenceAction !== 'none' && fenceAction !== 'stop') {
     throw new ConfigError('fenceAction', `must be none or stop, got ${String(fenceAction)}`)
@@ -191,10 +164,18 @@ export function createRdsDatabase(options: RdsDatabaseOptions): RdsDatabase {
     }
     return c
   }
-  const name =
-    mode === 'instance' ? `rds:${members.map(([, id]) => id).join(',')}` : `rds-global:${globalId}`
-  const call = <T>(region: RegionId, command: unknown, operation: string, ctx?: CallContext) =>
-    callAws<T>(rds(region), command, { service: 'rds', operation, retry, signal: ctx?.signal })
+  const env = {
+    ids,
+    call: <T>(region: RegionId, command: unknown, operation: string, ctx?: CallContext) =>
+      callAws<T>(rds(region), command, { service: 'rds', operation, retry, signal: ctx?.signal }),
+    pollMs: nonNegative(options.pollIntervalMs ?? 15_000, 'pollIntervalMs'),
+    waitMs: nonNegative(options.waitTimeoutMs ?? 3_600_000, 'waitTimeoutMs'),
+    catchUpLagMs: nonNegative(options.catchUpLagMs ?? 0, 'catchUpLagMs'),
+    waitForSnapshot: options.waitForSnapshot !== false,
+    backupRetentionDays: options.backupRetentionDays,
+  }
+  const shape: RdsMode = mode === 'instance' ? instanceMode(env) : globalMode(env, globalId!)
+  const name = shape.name
 
   let highest = Number.NEGATIVE_INFINITY
   const enter = (region: RegionId | undefined, ctx: CallContext, what: string): void => {
@@ -206,276 +187,21 @@ export function createRdsDatabase(options: RdsDatabaseOptions): RdsDatabase {
     highest = Math.max(highest, ctx.epoch)
   }
 
-  // --- instance mode -------------------------------------------------------
-  const instance = async (region: RegionId, ctx?: CallContext): Promise<DBInstance> => {
-    const out = await call<{ DBInstances?: DBInstance[] }>(
-      region,
-      new DescribeDBInstancesCommand({ DBInstanceIdentifier: ids.get(region)! }),
-      'DescribeDBInstances',
-      ctx,
-    )
-    const found = out.DBInstances?.[0]
-    if (found === undefined) {
-      throw new AwsAdapterError(
-        'ADAPTER',
-        'rds',
-        'DescribeDBInstances',
-        `no instance ${ids.get(region)} in ${region}`,
-      )
-    }
-    return found
-  }
-  // --- aurora-global mode --------------------------------------------------
-  const globalCluster = async (region: RegionId, ctx?: CallContext): Promise<GlobalCluster> => {
-    const out = await call<{ GlobalClusters?: GlobalCluster[] }>(
-      region,
-      new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: globalId }),
-      'DescribeGlobalClusters',
-      ctx,
-    )
-    const found = out.GlobalClusters?.[0]
-    if (found === undefined) {
-      throw new AwsAdapterError(
-        'ADAPTER',
-        'rds',
-        'DescribeGlobalClusters',
-        `no global cluster ${globalId}`,
-      )
-    }
-    return found
-  }
-  const writerRegion = (global: GlobalCluster): RegionId | undefined => {
-    const arn = global.GlobalClusterMembers?.find((m) => m.IsWriter === true)?.DBClusterArn
-    return members.find(([, a]) => a === arn)?.[0]
-  }
-  const clusterIdOf = (region: RegionId): string => ids.get(region)!.split(':cluster:')[1]!
-
-  /** The endpoint of `region`'s database and whether the control plane calls it a writable primary. */
-  const target = async (
-    region: RegionId,
-    ctx: CallContext,
-  ): Promise<DbTarget & { writer: boolean; readOnly: boolean; why?: string }> => {
-    if (mode === 'instance') {
-      const db = await instance(region, ctx)
-      const replica = db.ReadReplicaSourceDBInstanceIdentifier !== undefined
-      const available = db.DBInstanceStatus === 'available'
-      return {
-        region,
-        identifier: ids.get(region)!,
-        address: db.Endpoint?.Address,
-        port: db.Endpoint?.Port,
-        writer: available && !replica,
-        readOnly:
-          replica || db.DBInstanceStatus === 'stopped' || db.DBInstanceStatus === 'stopping',
-        ...(available && !replica
-          ? {}
-          : { why: replica ? 'is a read replica' : `is ${db.DBInstanceStatus}` }),
-      }
-    }
-    const out = await call<{
-      DBClusters?: { Status?: string; Endpoint?: string; Port?: number }[]
-    }>(
-      region,
-      new DescribeDBClustersCommand({ DBClusterIdentifier: ids.get(region)! }),
-      'DescribeDBClusters',
-      ctx,
-    )
-    const cluster = out.DBClusters?.[0]
-    const isWriter = writerRegion(await globalCluster(region, ctx)) === region
-    const available = cluster?.Status === 'available'
-    return {
-      region,
-      identifier: ids.get(region)!,
-      address: cluster?.Endpoint,
-      port: cluster?.Port,
-      writer: available && isWriter,
-      readOnly: !isWriter,
-      ...(available && isWriter
-        ? {}
-        : { why: isWriter ? `is ${cluster?.Status}` : 'is not the writer' }),
-    }
-  }
-
   const lagOf = async (region: RegionId, ctx: CallContext): Promise<number> => {
-    if (mode === 'instance') {
-      const db = await instance(region, ctx)
-      if (db.ReadReplicaSourceDBInstanceIdentifier === undefined) {
-        throw new AwsAdapterError(
-          'ADAPTER',
-          'rds',
-          'replicationLag',
-          `${ids.get(region)} in ${region} is not a read replica`,
-        )
-      }
-      const broken = db.StatusInfos?.find(
-        (s) => s.StatusType === 'read replication' && s.Status !== 'replicating',
-      )
-      if (broken !== undefined) {
-        throw new AwsAdapterError(
-          'ADAPTER',
-          'rds',
-          'replicationLag',
-          `replication of ${ids.get(region)} is ${broken.Status}${broken.Message === undefined ? '' : `: ${broken.Message}`}`,
-        )
-      }
+    await shape.checkReplica(region, ctx)
+    if (options.measureLag === undefined) {
+      return latestMetric(cw(region), shape.lagMetric(region), lagWindowMs, retry, ctx.signal)
     }
-    const t: DbTarget = { region, identifier: ids.get(region)! }
-    if (options.measureLag !== undefined) {
-      const ms = await options.measureLag(t, ctx)
-      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-        throw new AwsAdapterError(
-          'ADAPTER',
-          'rds',
-          'measureLag',
-          `measureLag gave ${String(ms)}, not a lag in ms`,
-        )
-      }
-      return ms
-    }
-    const metric =
-      mode === 'instance'
-        ? {
-            MetricName: 'ReplicaLag',
-            Dimensions: [{ Name: 'DBInstanceIdentifier', Value: t.identifier }],
-            scale: 1000,
-          }
-        : {
-            MetricName: 'AuroraGlobalDBReplicationLag',
-            Dimensions: [{ Name: 'DBClusterIdentifier', Value: clusterIdOf(region) }],
-            scale: 1,
-          }
-    return latestMetric(cw(region), metric, lagWindowMs, retry, ctx.signal)
-  }
-
-  const promoteInstance = async (
-    region: RegionId,
-    graceful: boolean,
-    ctx: CallContext,
-  ): Promise<Promotion> => {
-    const db = await instance(region, ctx)
-    if (db.ReadReplicaSourceDBInstanceIdentifier === undefined) {
-      // Already standalone: a promotion that already happened (retried step).
-      return { region, promotedAt: Date.now(), ...(graceful ? { lost: { ms: 0 } } : {}) }
-    }
-    let lostMs: number | undefined
-    if (graceful) {
-      const source = db.ReadReplicaSourceDBInstanceIdentifier
-      const from = members.find(
-        ([r, id]) => r !== region && (source === id || source.endsWith(`:db:${id}`)),
-      )?.[0]
-      if (from === undefined) {
-        throw new ConfigError(
-          'instances',
-          `the source ${source} of ${ids.get(region)} is not a configured instance`,
-        )
-      }
-      const primary = await instance(from, ctx)
-      if (primary.DBInstanceStatus !== 'available') {
-        throw new AwsAdapterError(
-          'ADAPTER',
-          'rds',
-          'promote',
-          `a graceful promotion needs a reachable, available primary; ${ids.get(from)} is ${primary.DBInstanceStatus}`,
-        )
-      }
-      await pollUntil(async () => (await lagOf(region, ctx)) <= catchUpLagMs, {
-        what: `replica ${ids.get(region)} catching up to ${catchUpLagMs} ms`,
-        pollMs,
-        timeoutMs: waitMs,
-        signal: ctx.signal,
-        operation: 'promote',
-      })
-      lostMs = 0
-    } else {
-      lostMs = await lagOf(region, ctx).catch(() => undefined)
-    }
-    await call(
-      region,
-      new PromoteReadReplicaCommand({
-        DBInstanceIdentifier: ids.get(region)!,
-        ...(options.backupRetentionDays === undefined
-          ? {}
-          : { BackupRetentionPeriod: options.backupRetentionDays }),
-      }),
-      'PromoteReadReplica',
-      ctx,
-    )
-    let arn: string | undefined
-    await pollUntil(
-      async () => {
-        const now = await instance(region, ctx)
-        arn = now.DBInstanceArn
-        return (
-          now.DBInstanceStatus === 'available' &&
-          now.ReadReplicaSourceDBInstanceIdentifier === undefined
-        )
-      },
-      {
-        what: `${ids.get(region)} available as a standalone instance`,
-        pollMs,
-        timeoutMs: waitMs,
-        signal: ctx.signal,
-        operation: 'PromoteReadReplica',
-      },
-    )
-    const promotedAt = Date.now()
-    if (arn !== undefined) {
-      await call(
-        region,
-        new AddTagsToResourceCommand({
-          ResourceName: arn,
-          Tags: [{ Key: PROMOTED_TAG, Value: new Date(promotedAt).toISOString() }],
-        }),
-        'AddTagsToResource',
-        ctx,
+    const ms = await options.measureLag({ region, identifier: ids.get(region)! }, ctx)
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw new AwsAdapterError(
+        'ADAPTER',
+        'rds',
+        'measureLag',
+        `measureLag gave ${String(ms)}, not a lag in ms`,
       )
     }
-    return { region, promotedAt, ...(lostMs === undefined ? {} : { lost: { ms: lostMs } }) }
-  }
-
-  const promoteGlobal = async (
-    region: RegionId,
-    graceful: boolean,
-    ctx: CallContext,
-  ): Promise<Promotion> => {
-    const before = await globalCluster(region, ctx)
-    if (writerRegion(before) === region && before.FailoverState === undefined) {
-      return { region, promotedAt: Date.now(), ...(graceful ? { lost: { ms: 0 } } : {}) }
-    }
-    const lostMs = graceful ? 0 : await lagOf(region, ctx).catch(() => undefined)
-    const input = { GlobalClusterIdentifier: globalId, TargetDbClusterIdentifier: ids.get(region)! }
-    if (graceful) {
-      await call(region, new SwitchoverGlobalClusterCommand(input), 'SwitchoverGlobalCluster', ctx)
-    } else {
-      await call(
-        region,
-        new FailoverGlobalClusterCommand({ ...input, AllowDataLoss: true }),
-        'FailoverGlobalCluster',
-        ctx,
-      )
-    }
-    await pollUntil(
-      async () => {
-        const now = await globalCluster(region, ctx)
-        return (
-          writerRegion(now) === region &&
-          now.FailoverState === undefined &&
-          now.Status === 'available'
-        )
-      },
-      {
-        what: `${ids.get(region)} the writer of ${globalId}`,
-        pollMs,
-        timeoutMs: waitMs,
-        signal: ctx.signal,
-        operation: graceful ? 'SwitchoverGlobalCluster' : 'FailoverGlobalCluster',
-      },
-    )
-    return {
-      region,
-      promotedAt: Date.now(),
-      ...(lostMs === undefined ? {} : { lost: { ms: lostMs } }),
-    }
+    return ms
   }
 
   return {
@@ -483,28 +209,7 @@ export function createRdsDatabase(options: RdsDatabaseOptions): RdsDatabase {
     client: rds,
     async primaryRegion(ctx) {
       enter(undefined, ctx, 'primaryRegion')
-      if (mode === 'aurora-global') {
-        const errors: unknown[] = []
-        for (const [region] of members) {
-          try {
-            const writer = writerRegion(await globalCluster(region, ctx))
-            if (writer !== undefined) return writer
-          } catch (error) {
-            errors.push(error)
-          }
-        }
-        throw new AwsAdapterError(
-          'ADAPTER',
-          'rds',
-          'primaryRegion',
-          `no writer found in ${globalId}`,
-          { cause: errors[0] },
-        )
-      }
-      const seen = await Promise.allSettled(
-        members.map(async ([region]) => ({ region, db: await instance(region, ctx) })),
-      )
-      return pickPrimary(seen, name)
+      return shape.primaryRegion(ctx)
     },
     async replicationLag(region, ctx): Promise<ReplicationLag> {
       enter(region, ctx, 'replicationLag')
@@ -513,63 +218,8 @@ export function createRdsDatabase(options: RdsDatabaseOptions): RdsDatabase {
     },
     async snapshot(region, ctx) {
       enter(region, ctx, 'snapshot')
-      const id = snapshotId(prefix, mode === 'instance' ? ids.get(region)! : clusterIdOf(region))
-      if (mode === 'instance') {
-        await call(
-          region,
-          new CreateDBSnapshotCommand({
-            DBInstanceIdentifier: ids.get(region)!,
-            DBSnapshotIdentifier: id,
-          }),
-          'CreateDBSnapshot',
-          ctx,
-        )
-      } else {
-        await call(
-          region,
-          new CreateDBClusterSnapshotCommand({
-            DBClusterIdentifier: clusterIdOf(region),
-            DBClusterSnapshotIdentifier: id,
-          }),
-          'CreateDBClusterSnapshot',
-          ctx,
-        )
-      }
-      if (options.waitForSnapshot !== false) {
-        await pollUntil(
-          async () => {
-            const status =
-              mode === 'instance'
-                ? (
-                    await call<{ DBSnapshots?: { Status?: string }[] }>(
-                      region,
-                      new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }),
-                      'DescribeDBSnapshots',
-                      ctx,
-                    )
-                  ).DBSnapshots?.[0]?.Status
-                : (
-                    await call<{ DBClusterSnapshots?: { Status?: string }[] }>(
-                      region,
-                      new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }),
-                      'DescribeDBClusterSnapshots',
-                      ctx,
-                    )
-                  ).DBClusterSnapshots?.[0]?.Status
-            if (status === 'failed' || status === 'error') {
-              throw new AwsAdapterError('ADAPTER', 'rds', 'snapshot', `snapshot ${id} ${status}`)
-            }
-            return status === 'available'
-          },
-          {
-            what: `snapshot ${id} available`,
-            pollMs,
-            timeoutMs: waitMs,
-            signal: ctx.signal,
-            operation: 'snapshot',
-          },
-        )
-      }
+      const id = snapshotId(prefix, shape.snapshotBase(region))
+      await shape.snapshot(region, id, ctx)
       return { id }
     },
     async promote(region, promoteOptions, ctx) {
@@ -577,9 +227,7 @@ export function createRdsDatabase(options: RdsDatabaseOptions): RdsDatabase {
         throw new ConfigError('options.graceful', 'must be true or false')
       }
       enter(region, ctx, 'promote')
-      return mode === 'instance'
-        ? promoteInstance(region, promoteOptions.graceful, ctx)
-        : promoteGlobal(region, promoteOptions.graceful, ctx)
+      return shape.promote(region, promoteOptions.graceful, ctx, lagOf)
     },
     async verifyWrites(region, ctx) {
       enter(region, ctx, 'verifyWrites')
@@ -590,34 +238,28 @@ export function createRdsDatabase(options: RdsDatabaseOptions): RdsDatabase {
         ...(error === undefined ? {} : { error }),
       })
       try {
-        const t = await target(region, ctx)
+        const { writer, readOnly: _r, why, ...endpoint } = await shape.target(region, ctx)
         if (options.checkWrites === undefined) {
-          return t.writer ? done(true) : done(false, `${t.identifier} ${t.why}`)
+          return writer ? done(true) : done(false, `${endpoint.identifier} ${why}`)
         }
-        const { writer: _w, readOnly: _r, why: _y, ...endpoint } = t
         const ok = await options.checkWrites(endpoint, ctx)
-        return ok === false ? done(false, `checkWrites refused ${t.identifier}`) : done(true)
+        return ok === false ? done(false, `checkWrites refused ${endpoint.identifier}`) : done(true)
       } catch (error) {
         return done(false, error instanceof Error ? error.message : String(error))
       }
     },
     async fence(region, ctx) {
       enter(region, ctx, 'fence')
-      let t: Awaited<ReturnType<typeof target>>
+      let readOnly: boolean
       try {
-        t = await target(region, ctx)
+        readOnly = (await shape.target(region, ctx)).readOnly
       } catch (error) {
         if (unreachable(error)) return { fenced: false, reachable: false }
         throw error
       }
-      if (t.readOnly) return { fenced: true, reachable: true }
-      if (mode === 'instance' && fenceAction === 'stop') {
-        await call(
-          region,
-          new StopDBInstanceCommand({ DBInstanceIdentifier: ids.get(region)! }),
-          'StopDBInstance',
-          ctx,
-        )
+      if (readOnly) return { fenced: true, reachable: true }
+      if (fenceAction === 'stop' && shape.stop !== undefined) {
+        await shape.stop(region, ctx)
         return { fenced: true, reachable: true }
       }
       return { fenced: false, reachable: true }

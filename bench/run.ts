@@ -10,7 +10,8 @@
  * (receipts appended before the incremental checkpoint, default 1,000) and
  * BENCH_PROOFS (proofs timed, default 1,000), BENCH_EXPORT_RECEIPTS (export
  * and verify-export, default 1,000,000), BENCH_TRANSITIONS, BENCH_DECISIONS
- * and BENCH_DRILLS (engine: see `engine.ts`). Select groups by name:
+ * and BENCH_DRILLS (engine: see `engine.ts`), BENCH_S3_APPENDS and
+ * BENCH_S3_VERIFY (S3 against a local server: see `s3.ts`). Select groups by name:
  * `pnpm bench verify append checkpoint`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -22,6 +23,7 @@ import { benchCheckpoint } from './checkpoint.ts'
 import { benchEngine } from './engine.ts'
 import { benchExport } from './export.ts'
 import { benchPrimitives } from './primitives.ts'
+import { benchS3 } from './s3.ts'
 import { benchVerify } from './verify.ts'
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback)
@@ -54,6 +56,9 @@ if (want('engine'))
       env('BENCH_DRILLS', 1_000),
     )),
   )
+
+if (want('s3'))
+  rows.push(...(await benchS3(env('BENCH_S3_APPENDS', 2_000), env('BENCH_S3_VERIFY', 5_000))))
 
 const lines = [
   `Run ${started.toISOString()} on ${machine()}.`,

@@ -123,7 +123,9 @@ export async function benchS3(appends: number, verifyN: number): Promise<Row[]> 
       // The FileStore takes one writer per directory: the racing case runs as one Ledger there.
       const local = await appendRun([fileFirst], appends, ledgers * concurrency)
       rmSync(dir, { recursive: true, force: true })
-      const check = await verify(await s3Store(prefix))
+      const reader = await s3Store(prefix)
+      const check = await verify(reader)
+      await reader.close()
       if (check.status !== 'VERIFIED' || check.checked !== appends) {
         throw new Error(`S3 append bench left ${check.checked} receipts, ${check.status}`)
       }
@@ -158,11 +160,15 @@ export async function benchS3(appends: number, verifyN: number): Promise<Row[]> 
     await target.close()
     await source.close()
     let t = performance.now()
-    const remote = await verify(await s3Store('verify'))
+    const remoteStore = await s3Store('verify')
+    const remote = await verify(remoteStore)
     const remoteRate = (remote.checked * 1000) / (performance.now() - t)
+    await remoteStore.close()
     t = performance.now()
-    const local = await verify(await openFileStore(dir, { readOnly: true }))
+    const localStore = await openFileStore(dir, { readOnly: true })
+    const local = await verify(localStore)
     const localRate = (local.checked * 1000) / (performance.now() - t)
+    await localStore.close()
     rmSync(dir, { recursive: true, force: true })
     if (remote.status !== 'VERIFIED' || remote.checked !== verifyN) {
       throw new Error(`S3 verify bench: ${remote.checked} receipts, ${remote.status}`)

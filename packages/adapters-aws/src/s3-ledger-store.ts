@@ -348,7 +348,12 @@ export async function openS3LedgerStore(options: S3LedgerStoreOptions): Promise<
       }
       // Taken, or our own earlier attempt landed and only its answer was lost.
       const stored = await getBytes(keyOf(entry.seq))
-      return stored !== undefined && Buffer.from(entry.bytes).equals(stored)
+      if (stored === undefined) return false
+      if (Buffer.from(entry.bytes).equals(stored)) return true
+      // Another writer's receipt: receipts never change, so its hash is a
+      // head the ledger's retry can start from without probing again.
+      learn(entry.seq + 1, leafHash(stored))
+      return false
     }
   }
 

@@ -103,6 +103,26 @@ describe('S3 ledger store', () => {
     for (const s of [store, other, third, fourth]) await s.close()
   })
 
+  it('after a lost race, learns the head from the receipt that won: one HEAD, no GET', async () => {
+    const a = await fresh()
+    const b = await open(a.prefix)
+    const ledgerA = createLedger({ store: a })
+    for (let i = 0; i < 3; i++) await ledgerA.append({ type: 'test.a', data: { i } })
+    const truth = await a.head()
+    // b, which has seen nothing yet, races for seq 2 with a receipt of its own.
+    const mine = new TextEncoder().encode('{"not":"the winner"}')
+    const error = await errorOf(b.append([{ seq: 2, bytes: mine, hash: leafHash(mine) }]))
+    expect(isBatonError(error, 'CONFLICT')).toBe(true)
+    expect(error).toMatchObject({ seq: 2, committed: 0 })
+    const mark = s3.requests.length
+    expect(await b.head()).toEqual(truth)
+    expect(s3.requests.slice(mark)).toEqual([
+      `HEAD /${BUCKET}/${a.prefix}receipts/${'3'.padStart(20, '0')}.json`,
+    ])
+    await a.close()
+    await b.close()
+  })
+
   it('recognises its own write when the answer to a create-only PUT was lost', async () => {
     const store = await fresh()
     s3.inject({

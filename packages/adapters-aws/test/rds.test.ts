@@ -268,6 +268,58 @@ describe('RDS database', () => {
     expect(await db.primaryRegion(ctx)).toBe(B)
   })
 
+  it('primaryRegion: the instance with replicas among untagged standalones; ambiguous is ADAPTER', async () => {
+    const fake = createFakeRds([A, B])
+    const db = instanceDb(fake)
+    expect(await db.primaryRegion(ctx)).toBe(A)
+    // Promoted outside baton (no tag): two standalone instances, neither with replicas.
+    fake.instances.get('orders-replica')!.source = undefined
+    const error = await errorOf(db.primaryRegion(ctx))
+    expect(error).toMatchObject({
+      code: 'ADAPTER',
+      message: expect.stringMatching(/2 standalone instances and none tagged baton:promoted-at/),
+    })
+    fake.instances
+      .get('orders')!
+      .tags.push({ Key: 'baton:promoted-at', Value: '2026-01-01T00:00:00.000Z' })
+    expect(await db.primaryRegion(ctx)).toBe(A)
+  })
+
+  it('fence: an unreachable region is reachable false, but a refusal (AccessDenied) is an error', async () => {
+    const fake = createFakeRds([A, B])
+    const db = instanceDb(fake)
+    fake.faults.DescribeDBInstances = [
+      Object.assign(new Error('Service unavailable'), {
+        name: 'InternalFailure',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 503 },
+      }),
+      Object.assign(new Error('Service unavailable'), {
+        name: 'InternalFailure',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 503 },
+      }),
+      Object.assign(new Error('Service unavailable'), {
+        name: 'InternalFailure',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    ]
+    expect(await db.fence(A, ctx)).toEqual({ fenced: false, reachable: false })
+    fake.faults.DescribeDBInstances = [
+      Object.assign(new Error('not authorized to perform rds:DescribeDBInstances'), {
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    ]
+    expect(await errorOf(db.fence(A, ctx))).toMatchObject({
+      code: 'ADAPTER',
+      awsCode: 'AccessDenied',
+    })
+    expect(await db.fence(A, ctx)).toEqual({ fenced: false, reachable: true })
+  })
+
   it('Aurora: graceful is SwitchoverGlobalCluster, ungraceful FailoverGlobalCluster with AllowDataLoss', async () => {
     const fake = createFakeRds([A, B])
     const db = globalDb(fake)

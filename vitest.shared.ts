@@ -8,6 +8,8 @@ const src = (path: string): string => fileURLToPath(new URL(`./packages/${path}`
 
 /** Aliases from workspace package names to their sources (most specific first). */
 export const workspaceAliases = [
+  { find: /^@baton\/adapters-gcp\/cli$/, replacement: src('adapters-gcp/src/cli.ts') },
+  { find: /^@baton\/adapters-gcp$/, replacement: src('adapters-gcp/src/index.ts') },
   { find: /^@baton\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
   { find: /^@baton\/core$/, replacement: src('core/src/index.ts') },
   { find: /^@baton\/ledger\/testing$/, replacement: src('ledger/src/testing/index.ts') },

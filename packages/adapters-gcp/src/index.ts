@@ -1,0 +1,8 @@
+/**
+ * Google Cloud adapters for baton: Firestore (ledger store, lease, probe),
+ * Cloud Storage (export target, ledger store) and Cloud DNS (traffic router).
+ *
+ * @module
+ */
+export * from './errors.js'
+export * from './firestore-store.js'

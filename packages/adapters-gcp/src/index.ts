@@ -6,3 +6,4 @@
  */
 export * from './errors.js'
 export * from './firestore-store.js'
+export * from './gcs-target.js'

@@ -5,5 +5,7 @@
  * @module
  */
 export * from './errors.js'
+export * from './firestore-lease.js'
+export * from './firestore-probe.js'
 export * from './firestore-store.js'
 export * from './gcs-target.js'

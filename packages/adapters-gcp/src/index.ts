@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+export * from './cloud-dns-router.js'
 export * from './errors.js'
 export * from './firestore-lease.js'
 export * from './firestore-probe.js'

@@ -10,7 +10,8 @@
  * (receipts appended before the incremental checkpoint, default 1,000) and
  * BENCH_PROOFS (proofs timed, default 1,000), BENCH_EXPORT_RECEIPTS (export
  * and verify-export, default 1,000,000), BENCH_TRANSITIONS, BENCH_DECISIONS
- * and BENCH_DRILLS (engine: see `engine.ts`). Select groups by name:
+ * and BENCH_DRILLS (engine: see `engine.ts`), BENCH_FIRESTORE_RECEIPTS and
+ * BENCH_GCS_RECEIPTS (gcp: the Google Cloud stores against their emulators). Select groups by name:
  * `pnpm bench verify append checkpoint`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -21,6 +22,7 @@ import { benchAppend } from './append.ts'
 import { benchCheckpoint } from './checkpoint.ts'
 import { benchEngine } from './engine.ts'
 import { benchExport } from './export.ts'
+import { benchGcp } from './gcp.ts'
 import { benchPrimitives } from './primitives.ts'
 import { benchVerify } from './verify.ts'
 
@@ -53,6 +55,11 @@ if (want('engine'))
       env('BENCH_DECISIONS', 2_000),
       env('BENCH_DRILLS', 1_000),
     )),
+  )
+
+if (want('gcp'))
+  rows.push(
+    ...(await benchGcp(env('BENCH_FIRESTORE_RECEIPTS', 5_000), env('BENCH_GCS_RECEIPTS', 2_000))),
   )
 
 const lines = [

@@ -4,6 +4,7 @@
  */
 import { FirestoreServer } from '@firestore-emulator/server'
 import { ServerCredentials } from '@grpc/grpc-js'
+import { within } from './deadline.js'
 
 /** A running emulator. */
 export interface FirestoreEmulator {
@@ -28,10 +29,17 @@ export async function startFirestoreEmulator(port = 0): Promise<FirestoreEmulato
   const emulator = new FirestoreServer()
   // The package's own start() binds every interface; bind loopback only, on a free port.
   const server = (emulator as unknown as { server: Bindable }).server
-  const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, p) =>
-      error === null ? resolve(p) : reject(error),
-    )
+  const bound = await within(
+    new Promise<number>((resolve, reject) => {
+      server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, p) =>
+        error === null ? resolve(p) : reject(error),
+      )
+    }),
+    20_000,
+    'starting the Firestore emulator',
+  ).catch((error: unknown) => {
+    server.forceShutdown()
+    throw error
   })
   let stopped = false
   return {

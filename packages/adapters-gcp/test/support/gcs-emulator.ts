@@ -14,6 +14,7 @@ import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { within } from './deadline.js'
 
 const require = createRequire(import.meta.url)
 
@@ -51,8 +52,12 @@ const CONDITION_NOT_MET = JSON.stringify({
   },
 })
 
-/** Starts the emulator and its proxy on 127.0.0.1, random free ports. */
-export async function startGcsEmulator(): Promise<GcsEmulator> {
+/** Starts the emulator and its proxy on 127.0.0.1, random free ports, within 30 s. */
+export function startGcsEmulator(): Promise<GcsEmulator> {
+  return within(start(), 30_000, 'starting the Cloud Storage emulator')
+}
+
+async function start(): Promise<GcsEmulator> {
   const { StorageEmulator } = require('firebase-tools/lib/emulator/storage') as {
     StorageEmulator: new (args: object) => StorageEmulatorLike
   }

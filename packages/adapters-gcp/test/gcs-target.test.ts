@@ -55,6 +55,43 @@ describe('gcs export target', () => {
     expect(upload2?.bodyHead).not.toContain('Hold')
   })
 
+  it('cannot delete a held object until the hold is released', async () => {
+    for (const hold of ['temporary', 'event-based'] as const) {
+      const t = target({ hold })
+      await t.put('bundles/held.jsonl', Buffer.from('held'))
+      const refused = await t.delete('bundles/held.jsonl').catch((e: unknown) => e)
+      expect(isBatonError(refused, 'IO'), String(refused)).toBe(true)
+      expect(String(refused)).toContain('hold')
+      expect(await t.head('bundles/held.jsonl')).toEqual({ size: 4 })
+      await t.releaseHold('bundles/held.jsonl')
+      await t.delete('bundles/held.jsonl')
+      expect(await t.head('bundles/held.jsonl')).toBeUndefined()
+    }
+    const missing = await target()
+      .releaseHold('nothing.json')
+      .catch((e: unknown) => e)
+    expect(isBatonError(missing, 'NOT_FOUND'), String(missing)).toBe(true)
+  })
+
+  it("sets the bucket's retention policy, which then refuses deletes of young objects", async () => {
+    const t = createGcsTarget({
+      bucket: 'baton-retained',
+      prefix: freshPrefix(),
+      endpoint: emulator.endpoint,
+    })
+    await t.setRetentionPolicy(3600)
+    const patch = emulator.requests.filter(
+      (r) => r.method === 'PATCH' && r.url.startsWith('/storage/v1/b/baton-retained?'),
+    )
+    expect(patch).toHaveLength(1)
+    await t.put('manifest/00000000000000000000.json', Buffer.from('{}'))
+    const refused = await t.delete('manifest/00000000000000000000.json').catch((e: unknown) => e)
+    expect(isBatonError(refused, 'IO'), String(refused)).toBe(true)
+    expect(String(refused)).toContain('retention policy')
+    const bad = await t.setRetentionPolicy(0).catch((e: unknown) => e)
+    expect((bad as { path: string }).path).toBe('seconds')
+  })
+
   it('keeps the prefix out of keys and apart from other prefixes', async () => {
     const a = target()
     const b = createGcsTarget({

@@ -91,14 +91,33 @@ async function start(): Promise<GcsEmulator> {
   const requests: RecordedRequest[] = []
   const locks = new Map<string, Promise<void>>()
   let refusedCount = 0
+  const holds = new Map<string, { temporary: boolean; eventBased: boolean }>()
+  const created = new Map<string, number>()
+  const retention = new Map<string, number>()
+  const protectedBy = (bucket: string, key: string): string | undefined => {
+    const hold = holds.get(key)
+    if (hold?.temporary === true)
+      return `Object '${key}' is under active Temporary hold and cannot be deleted`
+    if (hold?.eventBased === true)
+      return `Object '${key}' is under active Event-Based hold and cannot be deleted`
+    const period = retention.get(bucket) ?? 0
+    const at = created.get(key)
+    if (period > 0 && at !== undefined && Date.now() - at < period * 1000) {
+      return `Object '${key}' is subject to bucket's retention policy and cannot be deleted until it is ${period} s old`
+    }
+    return undefined
+  }
   const faults: { count: number; status: number; match: (m: string, u: string) => boolean }[] = []
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, head: Buffer[]) =>
-    new Promise<void>((resolve) => {
+    new Promise<number>((resolveStatus) => {
+      let status = 0
+      const resolve = () => resolveStatus(status)
       const out = http.request(
         `${upstream}${req.url}`,
         { method: req.method, headers: req.headers },
         (answer) => {
+          status = answer.statusCode ?? 502
           res.writeHead(answer.statusCode ?? 502, answer.headers)
           answer.pipe(res)
           answer.on('end', resolve)
@@ -145,6 +164,81 @@ async function start(): Promise<GcsEmulator> {
         res.end(JSON.stringify({ error: { code: fault.status, message: 'injected by the test' } }))
         return
       }
+      const object = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)$/.exec(url.pathname)
+      const bucketPath = /^\/storage\/v1\/b\/([^/]+)$/.exec(url.pathname)
+      if (object !== null && (req.method === 'DELETE' || req.method === 'PATCH')) {
+        const key = `${object[1]}/${decodeURIComponent(object[2]!)}`
+        if (req.method === 'DELETE') {
+          const why = protectedBy(object[1]!, key)
+          if (why !== undefined) {
+            req.resume()
+            res.writeHead(403, { 'content-type': 'application/json' })
+            res.end(
+              JSON.stringify({
+                error: {
+                  code: 403,
+                  message: why,
+                  errors: [{ reason: 'retentionPolicyNotMet', message: why }],
+                },
+              }),
+            )
+            return
+          }
+          const status = await forward(req, res, [])
+          if (status < 300) {
+            holds.delete(key)
+            created.delete(key)
+          }
+          return
+        }
+        const patch = (await readJson(req)) as { temporaryHold?: boolean; eventBasedHold?: boolean }
+        const meta = await fetch(`${upstream}/storage/v1/b/${object[1]}/o/${object[2]}`)
+        if (meta.status !== 200) {
+          res.writeHead(meta.status, { 'content-type': 'application/json' })
+          res.end(await meta.text())
+          return
+        }
+        const hold = { ...(holds.get(key) ?? { temporary: false, eventBased: false }) }
+        if (typeof patch.temporaryHold === 'boolean') hold.temporary = patch.temporaryHold
+        if (typeof patch.eventBasedHold === 'boolean') {
+          // Releasing an event-based hold starts the retention period afresh.
+          if (hold.eventBased && !patch.eventBasedHold) created.set(key, Date.now())
+          hold.eventBased = patch.eventBasedHold
+        }
+        holds.set(key, hold)
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(
+          JSON.stringify({
+            ...((await meta.json()) as object),
+            temporaryHold: hold.temporary,
+            eventBasedHold: hold.eventBased,
+          }),
+        )
+        return
+      }
+      if (bucketPath !== null && req.method === 'PATCH') {
+        const patch = (await readJson(req)) as {
+          retentionPolicy?: { retentionPeriod?: string | number } | null
+        }
+        const period = Number(patch.retentionPolicy?.retentionPeriod ?? 0)
+        retention.set(bucketPath[1]!, period)
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(
+          JSON.stringify({
+            kind: 'storage#bucket',
+            name: bucketPath[1],
+            ...(period > 0
+              ? {
+                  retentionPolicy: {
+                    retentionPeriod: String(period),
+                    effectiveTime: new Date().toISOString(),
+                  },
+                }
+              : {}),
+          }),
+        )
+        return
+      }
       const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname)
       const wanted = url.searchParams.get('ifGenerationMatch')
       const name = url.searchParams.get('name')
@@ -176,7 +270,14 @@ async function start(): Promise<GcsEmulator> {
           if (record.bodyHead.length < 8192)
             record.bodyHead += chunk.toString('latin1').slice(0, 8192)
         })
-        await forward(req, res, head)
+        const status = await forward(req, res, head)
+        if (status >= 200 && status < 300) {
+          created.set(key, Date.now())
+          holds.set(key, {
+            temporary: record.bodyHead.includes('"temporaryHold":true'),
+            eventBased: record.bodyHead.includes('"eventBasedHold":true'),
+          })
+        }
       } finally {
         release()
         if (locks.get(key) === chained) locks.delete(key)
@@ -205,6 +306,16 @@ async function start(): Promise<GcsEmulator> {
       EmulatorRegistry.clear('storage')
       await rm(blobs, { recursive: true, force: true })
     },
+  }
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    return {}
   }
 }
 

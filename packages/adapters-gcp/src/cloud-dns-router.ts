@@ -11,15 +11,19 @@
  *   primary is healthy (`{primary: 75, backup: 25}` is `trickleTraffic:
  *   0.25`; all traffic on the backup is `1`).
  *
- * A change replaces the record set in one Cloud DNS change (deleting exactly
+ * A change replaces the record set in one Cloud DNS change, deleting exactly
  * the set read, so a concurrent edit makes it fail with 412 rather than be
- * overwritten); `waitInSync` polls the change until its status is `done`.
+ * overwritten (the router then reads again and retries); with `fencing`, the
+ * same change replaces a TXT record holding the caller's epoch, so a stale
+ * epoch is refused (`FENCED`) atomically. `waitInSync` polls the change
+ * until its status is `done`.
  *
  * @module
  */
 import {
   ConfigError,
   CoreError,
+  FencedError,
   type RegionId,
   type RoutingChange,
   type TrafficRouter,
@@ -80,6 +84,13 @@ export interface CloudDnsRouterOptions {
   readonly pollMs?: number
   /** `waitInSync` gives up after this long (ms); default 600 000. */
   readonly syncTimeoutMs?: number
+  /**
+   * Fence changes by epoch: each change also replaces a TXT record
+   * `_baton-fence.<name>` holding the caller's epoch, in the same atomic
+   * change, deleting exactly the fence it read; a call whose epoch is older
+   * than the fence's is refused with `FENCED`. Default false.
+   */
+  readonly fencing?: boolean
 }
 
 /** A Cloud DNS traffic router. */
@@ -122,6 +133,10 @@ export function createCloudDnsRouter(options: CloudDnsRouterOptions): CloudDnsRo
     throw new ConfigError('fullWeight', `must be a positive number, got ${full}`)
   }
   const policy = checkPolicy(options.policy)
+  if (options.fencing !== undefined && typeof options.fencing !== 'boolean') {
+    throw new ConfigError('fencing', `must be a boolean, got ${JSON.stringify(options.fencing)}`)
+  }
+  const fencing = options.fencing === true
   const regions =
     policy.kind === 'weighted' ? Object.keys(policy.regions) : [policy.primary, policy.backup]
 
@@ -151,16 +166,33 @@ export function createCloudDnsRouter(options: CloudDnsRouterOptions): CloudDnsRo
       status: (error as { code?: number | string } | null)?.code,
     })
 
-  const read = async (): Promise<RecordSet | undefined> => {
+  const readSet = async (setName: string, setType: string): Promise<RecordSet | undefined> => {
     try {
-      const [records] = await zone.getRecords({ name, type, maxResults: 10 } as never)
-      const found = (records as unknown as { metadata: RecordSet }[])
+      const [records] = await zone.getRecords({
+        name: setName,
+        type: setType,
+        maxResults: 10,
+      } as never)
+      return (records as unknown as { metadata: RecordSet }[])
         .map((r) => r.metadata)
-        .find((m) => m.name === name && m.type === type)
-      return found
+        .find((m) => m.name === setName && m.type === setType)
     } catch (error) {
-      throw fail('reading the record set', error)
+      throw fail(`reading the record set ${setName} ${setType}`, error)
     }
+  }
+  const read = (): Promise<RecordSet | undefined> => readSet(name, type)
+  const fenceName = `_baton-fence.${name}`
+  /** The epoch the fence record holds (0 without one). */
+  const epochOf = (fence: RecordSet | undefined): number => {
+    const text = ((fence?.rrdatas as string[] | undefined) ?? [])[0] ?? ''
+    const m = /^"?baton-epoch=(\d+)"?$/.exec(text)
+    if (fence !== undefined && m === null) {
+      throw new GcpError(
+        'GCP_CORRUPT',
+        `${routerName}: ${fenceName} TXT is not a fence this router wrote: ${text}`,
+      )
+    }
+    return m === null ? 0 : Number(m[1])
   }
 
   const weightsOf = (set: RecordSet | undefined): Weights => {
@@ -232,22 +264,38 @@ export function createCloudDnsRouter(options: CloudDnsRouterOptions): CloudDnsRo
     },
     async setWeights(weights, ctx) {
       const set = recordSetFor(weights)
-      checkSignal(ctx.signal)
-      const current = await read()
-      const change = {
-        add: zone.record(type.toLowerCase(), set as never),
-        ...(current === undefined
-          ? {}
-          : { delete: zone.record(type.toLowerCase(), current as never) }),
+      for (let attempt = 1; ; attempt++) {
+        checkSignal(ctx.signal)
+        const [current, fence] = await Promise.all([
+          read(),
+          fencing ? readSet(fenceName, 'TXT') : Promise.resolve(undefined),
+        ])
+        const add = [zone.record(type.toLowerCase(), set as never)]
+        const remove =
+          current === undefined ? [] : [zone.record(type.toLowerCase(), current as never)]
+        if (fencing) {
+          const seen = epochOf(fence)
+          if (ctx.epoch < seen) throw new FencedError(ctx.epoch, seen, `${routerName}: setWeights`)
+          add.push(
+            zone.record('txt', { name: fenceName, ttl: 300, data: [`"baton-epoch=${ctx.epoch}"`] }),
+          )
+          if (fence !== undefined) remove.push(zone.record('txt', fence as never))
+        }
+        try {
+          const [created] = await zone.createChange({
+            add,
+            ...(remove.length === 0 ? {} : { delete: remove }),
+          })
+          const id = String((created as { id: string }).id)
+          return { id, weights: normalised(weights), submittedAt: Date.now() }
+        } catch (error) {
+          // 412: a record set changed between the read and the change (another
+          // writer); 409: one was created meanwhile. Read again and decide again.
+          const status = (error as { code?: unknown }).code
+          if ((status !== 412 && status !== 409) || attempt >= 5)
+            throw fail('submitting the change', error)
+        }
       }
-      let id: string
-      try {
-        const [created] = await zone.createChange(change as never)
-        id = String((created as { id: string }).id)
-      } catch (error) {
-        throw fail('submitting the change', error)
-      }
-      return { id, weights: normalised(weights), submittedAt: Date.now() }
     },
     async waitInSync(change: RoutingChange, ctx) {
       checkSignal(ctx.signal)

@@ -58,7 +58,66 @@ describeTrafficRouter('cloud dns, primary-backup (local HTTPS endpoint)', {
   dispose: async (f) => (f.router as CloudDnsRouter).close(),
 })
 
+describeTrafficRouter('cloud dns, weighted, fenced by epoch (local HTTPS endpoint)', {
+  checksEpoch: true,
+  create: async () => ({
+    router: router(weighted, { fencing: true }),
+    regions: ['europe-west1', 'us-east1'],
+  }),
+  dispose: async (f) => (f.router as CloudDnsRouter).close(),
+})
+
 describe('cloud dns router', () => {
+  it('fences atomically: racing epochs leave the newest one in place, the older refused or first', async () => {
+    for (let round = 0; round < 5; round++) {
+      const zone = `fence-${round}-${++zones}`
+      const make = () =>
+        createCloudDnsRouter({
+          projectId: 'baton-test',
+          endpoint: server.host,
+          zone,
+          name: 'api.example.com.',
+          policy: weighted,
+          fencing: true,
+          pollMs: 5,
+        })
+      const [older, newer] = [make(), make()]
+      const before = server.refused()
+      // Both writers read the record set and the fence before either change lands.
+      server.gatherReads(4)
+      const results = await Promise.allSettled([
+        older.setWeights({ 'europe-west1': 100, 'us-east1': 0 }, { epoch: 4 }),
+        newer.setWeights({ 'europe-west1': 0, 'us-east1': 100 }, { epoch: 5 }),
+      ])
+      expect(results[1]!.status).toBe('fulfilled')
+      if (results[0]!.status === 'rejected')
+        expect(isBatonError(results[0]!.reason, 'FENCED')).toBe(true)
+      expect(await newer.getWeights({ epoch: 5 })).toEqual({ 'europe-west1': 0, 'us-east1': 100 })
+      const fence = server.rrsets(zone).find((r) => r.type === 'TXT')
+      expect(fence?.rrdatas).toEqual(['"baton-epoch=5"'])
+      // The loser's change was refused (409/412), and it read again.
+      expect(server.refused() - before).toBeGreaterThanOrEqual(1)
+      const late = await older
+        .setWeights({ 'europe-west1': 100 }, { epoch: 4 })
+        .catch((e: unknown) => e)
+      expect(isBatonError(late, 'FENCED')).toBe(true)
+    }
+  })
+
+  it('refuses a fence record it did not write with GCP_CORRUPT', async () => {
+    const r = router(weighted, { fencing: true })
+    const zone = r.name.split(':')[1]!.split('/')[0]!
+    server.put(zone, {
+      name: '_baton-fence.api.example.com.',
+      type: 'TXT',
+      ttl: 300,
+      rrdatas: ['"hello"'],
+    })
+    const error = await r.setWeights({ 'us-east1': 1 }, { epoch: 9 }).catch((e: unknown) => e)
+    expect(isBatonError(error, 'GCP_CORRUPT'), String(error)).toBe(true)
+    await r.close()
+  })
+
   it('writes a weighted round-robin policy and replaces exactly the record set it read', async () => {
     const r = router()
     const zone = r.name.split(':')[1]!.split('/')[0]!
@@ -202,6 +261,7 @@ describe('cloud dns router', () => {
       [{ zone: 'Bad Zone' }, 'zone'],
       [{ name: 'no-final-dot.example.com' }, 'name'],
       [{ ttl: -1 }, 'ttl'],
+      [{ fencing: 'yes' }, 'fencing'],
       [{ policy: { kind: 'geo' } }, 'policy.kind'],
       [
         { policy: { kind: 'weighted', regions: { a: { rrdatas: [] } } } },

@@ -40,6 +40,8 @@ export interface CloudDnsServer {
   readonly host: string
   /** Requests seen, `METHOD path`. */
   readonly requests: string[]
+  /** Changes refused (412 conditionNotMet, 409 alreadyExists) so far. */
+  refused(): number
   /** Bodies of submitted changes. */
   readonly changes: { additions: RecordSet[]; deletions: RecordSet[] }[]
   /** Record sets of a zone now. */
@@ -50,6 +52,11 @@ export interface CloudDnsServer {
   pendingPolls: number
   /** Makes every change end in this status instead of `done` (e.g. a provider failure). */
   endStatus: string
+  /**
+   * Holds the next `n` record set reads until all `n` have arrived, then
+   * answers them together: racing writers all read before any change lands.
+   */
+  gatherReads(n: number): void
   stop(): Promise<void>
 }
 
@@ -70,6 +77,9 @@ export async function startCloudDnsServer(): Promise<CloudDnsServer> {
   const submitted: { additions: RecordSet[]; deletions: RecordSet[] }[] = []
   let next = 1
   const state = { pendingPolls: 2, endStatus: 'done' }
+  let refusedChanges = 0
+  let gather = 0
+  let gathered: (() => void)[] = []
 
   const send = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' })
@@ -107,7 +117,17 @@ export async function startCloudDnsServer(): Promise<CloudDnsServer> {
         const found = sets.filter(
           (s) => (name === null || s.name === name) && (type === null || s.type === type),
         )
-        return send(res, 200, { kind: 'dns#resourceRecordSetsListResponse', rrsets: found })
+        const answer = () =>
+          send(res, 200, { kind: 'dns#resourceRecordSetsListResponse', rrsets: found })
+        if (gather === 0) return answer()
+        gathered.push(answer)
+        if (gathered.length >= gather) {
+          const all = gathered
+          gather = 0
+          gathered = []
+          for (const a of all) a()
+        }
+        return
       }
       if (m[3] === 'changes' && req.method === 'POST' && m[4] === undefined) {
         let body: { additions?: RecordSet[]; deletions?: RecordSet[] }
@@ -122,6 +142,7 @@ export async function startCloudDnsServer(): Promise<CloudDnsServer> {
         for (const d of deletions) {
           const stored = sets.find((s) => s.name === d.name && s.type === d.type)
           if (stored === undefined || !isDeepStrictEqual(strip(stored), strip(d))) {
+            refusedChanges++
             return error(
               res,
               412,
@@ -136,6 +157,7 @@ export async function startCloudDnsServer(): Promise<CloudDnsServer> {
           const remains =
             sets.some((s) => s.name === a.name && s.type === a.type) &&
             !deletions.some((d) => d.name === a.name && d.type === a.type)
+          if (remains) refusedChanges++
           if (remains) return error(res, 409, 'alreadyExists', `${a.name} ${a.type} already exists`)
         }
         const kept = sets.filter(
@@ -178,6 +200,7 @@ export async function startCloudDnsServer(): Promise<CloudDnsServer> {
     host: `127.0.0.1:${port}`,
     requests,
     changes: submitted,
+    refused: () => refusedChanges,
     rrsets: (zone) => zones.get(zone) ?? [],
     put(zone, set) {
       zones.set(zone, [...(zones.get(zone) ?? []), { ...set, kind: 'dns#resourceRecordSet' }])
@@ -187,6 +210,10 @@ export async function startCloudDnsServer(): Promise<CloudDnsServer> {
     },
     set pendingPolls(n: number) {
       state.pendingPolls = n
+    },
+    gatherReads(n) {
+      gather = n
+      gathered = []
     },
     get endStatus() {
       return state.endStatus

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { describeLease } from '@baton/core/testing'
 import { isBatonError } from '@baton/ledger'
 import { Firestore } from '@google-cloud/firestore'
@@ -12,6 +15,8 @@ import {
 } from './support/firestore-emulator.js'
 
 const PROJECT = 'baton-test'
+const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+const WORKER = fileURLToPath(new URL('./support/lease-worker.mjs', import.meta.url))
 let emulator: FirestoreEmulator
 beforeAll(async () => {
   emulator = await startFirestoreEmulator()
@@ -72,6 +77,44 @@ describe('firestore lease', () => {
     expect(seen).toEqual([...seen].sort((a, b) => a - b))
     expect(new Set(seen).size).toBe(seen.length)
     for (const c of clients) await c.terminate()
+  })
+
+  it('grants one holder at a time across processes, each tenure with a higher epoch', async () => {
+    if (!existsSync(DIST_INDEX)) throw new Error(`${DIST_INDEX} is missing: run pnpm build first`)
+    const path = freshPath('leases')
+    const workers = ['p1', 'p2', 'p3'].map(
+      (holder) =>
+        new Promise<string>((resolve, reject) => {
+          execFile(
+            process.execPath,
+            [WORKER, DIST_INDEX, emulator.host, PROJECT, path, holder, '6'],
+            { timeout: 90_000 },
+            (error, stdout, stderr) =>
+              error === null ? resolve(stdout) : reject(new Error(`${error.message}\n${stderr}`)),
+          )
+        }),
+    )
+    const tenures = (await Promise.all(workers))
+      .flatMap((out) => out.trim().split('\n'))
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            holder: string
+            epoch: number
+            acquiredAt: number
+            releaseAt: number
+          },
+      )
+      .sort((a, b) => a.epoch - b.epoch)
+    expect(tenures).toHaveLength(18)
+    expect(new Set(tenures.map((t) => t.epoch)).size).toBe(18)
+    for (let i = 1; i < tenures.length; i++) {
+      // The next tenure began only after the one before had started releasing.
+      expect(
+        tenures[i]!.acquiredAt,
+        JSON.stringify([tenures[i - 1], tenures[i]]),
+      ).toBeGreaterThanOrEqual(tenures[i - 1]!.releaseAt)
+    }
   })
 
   it('refuses a damaged version document with GCP_CORRUPT', async () => {

@@ -195,23 +195,46 @@ export function createCloudDnsRouter(options: CloudDnsRouterOptions): CloudDnsRo
     return m === null ? 0 : Number(m[1])
   }
 
+  /** The weights `set` routes by; a set this router would not write is `GCP_CORRUPT`. */
   const weightsOf = (set: RecordSet | undefined): Weights => {
     const out: Record<RegionId, number> = Object.fromEntries(regions.map((r) => [r, 0]))
-    const rp = set?.routingPolicy
-    if (rp === undefined) return out
+    if (set === undefined) return out
+    const foreign = (why: string): GcpError =>
+      new GcpError(
+        'GCP_CORRUPT',
+        `${routerName}: the record set is not one this router writes: ${why}`,
+      )
+    const rp = set.routingPolicy
+    if (rp === undefined) {
+      // A plain record set: all traffic to the region whose targets it holds.
+      const data = (set.rrdatas as string[] | undefined) ?? []
+      const region =
+        policy.kind === 'weighted'
+          ? regions.find((r) => sameData(policy.regions[r]!.rrdatas, data))
+          : sameData(policy.backupTarget.rrdatas, data)
+            ? policy.backup
+            : undefined
+      if (region === undefined) throw foreign(`plain rrdatas ${JSON.stringify(data)}`)
+      out[region] = full
+      return out
+    }
     if (policy.kind === 'weighted') {
-      const items = ((rp.wrr as { items?: unknown[] } | undefined)?.items ?? []) as {
-        weight?: number
-        rrdatas?: string[]
-      }[]
-      for (const item of items) {
+      const wrr = rp.wrr as { items?: { weight?: unknown; rrdatas?: string[] }[] } | undefined
+      if (wrr === undefined) throw foreign('no weighted round-robin policy')
+      for (const item of wrr.items ?? []) {
         const region = regions.find((r) => sameData(policy.regions[r]!.rrdatas, item.rrdatas ?? []))
-        if (region !== undefined) out[region] = Number(item.weight ?? 0)
+        const weight = Number(item.weight ?? 0)
+        if (region === undefined) throw foreign(`an item for ${JSON.stringify(item.rrdatas)}`)
+        if (!Number.isFinite(weight) || weight < 0) throw foreign(`weight ${String(item.weight)}`)
+        out[region] = weight
       }
       return out
     }
-    const pb = rp.primaryBackup as { trickleTraffic?: number } | undefined
-    const trickle = Number(pb?.trickleTraffic ?? 0)
+    const pb = rp.primaryBackup as { trickleTraffic?: unknown } | undefined
+    if (pb === undefined) throw foreign('no primary-backup policy')
+    const trickle = Number(pb.trickleTraffic ?? 0)
+    if (!(trickle >= 0 && trickle <= 1))
+      throw foreign(`trickleTraffic ${String(pb.trickleTraffic)}`)
     out[policy.primary] = round(full * (1 - trickle))
     out[policy.backup] = round(full * trickle)
     return out
@@ -323,7 +346,12 @@ export function createCloudDnsRouter(options: CloudDnsRouterOptions): CloudDnsRo
     },
     async describe(weights) {
       const set = recordSetFor(weights)
-      const before = weightsOf(await read())
+      let before: Weights | undefined
+      try {
+        before = weightsOf(await read())
+      } catch (error) {
+        if (!(error instanceof GcpError && error.code === 'GCP_CORRUPT')) throw error
+      }
       const after = weightsOf(set)
       const how =
         policy.kind === 'weighted'
@@ -331,7 +359,10 @@ export function createCloudDnsRouter(options: CloudDnsRouterOptions): CloudDnsRo
           : `primary-backup, trickle traffic ${round((set.routingPolicy!.primaryBackup as { trickleTraffic: number }).trickleTraffic)} to ${policy.backup}`
       return [
         `Cloud DNS zone ${zoneName}: replace ${type} ${name} (ttl ${ttl}s, ${how}) in one change, then wait until it is done`,
-        ...regions.map((r) => `${r}: weight ${before[r] ?? 0} -> ${after[r] ?? 0}`),
+        ...(before === undefined
+          ? ['the record set there now is not one this router writes: it is replaced whole']
+          : []),
+        ...regions.map((r) => `${r}: weight ${before?.[r] ?? '?'} -> ${after[r] ?? 0}`),
       ]
     },
     async close() {

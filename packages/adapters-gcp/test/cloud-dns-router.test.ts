@@ -104,6 +104,34 @@ describe('cloud dns router', () => {
     }
   })
 
+  it('reads a plain record set as all traffic to its region, and refuses a foreign one with GCP_CORRUPT', async () => {
+    const r = router()
+    const zone = r.name.split(':')[1]!.split('/')[0]!
+    server.put(zone, {
+      name: 'api.example.com.',
+      type: 'A',
+      ttl: 300,
+      rrdatas: ['198.51.100.8', '198.51.100.7'],
+    })
+    expect(await r.getWeights({ epoch: 1 })).toEqual({ 'europe-west1': 0, 'us-east1': 100 })
+    const other = router()
+    const otherZone = other.name.split(':')[1]!.split('/')[0]!
+    server.put(otherZone, {
+      name: 'api.example.com.',
+      type: 'A',
+      ttl: 300,
+      routingPolicy: { wrr: { items: [{ weight: 1, rrdatas: ['192.0.2.99'] }] } },
+    })
+    const error = await other.getWeights({ epoch: 1 }).catch((e: unknown) => e)
+    expect(isBatonError(error, 'GCP_CORRUPT'), String(error)).toBe(true)
+    const lines = await other.describe({ 'us-east1': 100 })
+    expect(lines.join('\n')).toContain('not one this router writes')
+    // setWeights replaces it whole.
+    await other.setWeights({ 'us-east1': 100 }, { epoch: 1 })
+    expect(await other.getWeights({ epoch: 1 })).toEqual({ 'europe-west1': 0, 'us-east1': 100 })
+    await r.close()
+  })
+
   it('refuses a fence record it did not write with GCP_CORRUPT', async () => {
     const r = router(weighted, { fencing: true })
     const zone = r.name.split(':')[1]!.split('/')[0]!

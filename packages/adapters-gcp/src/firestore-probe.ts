@@ -97,8 +97,11 @@ export function createFirestoreProbe(options: FirestoreProbeOptions): FirestoreP
       let timer: NodeJS.Timeout | undefined
       let onAbort: (() => void) | undefined
       try {
+        const work = writeThenRead()
+        // A check abandoned at its timeout or abort still settles later: handled here.
+        work.catch(() => undefined)
         await Promise.race([
-          writeThenRead(),
+          work,
           new Promise<never>((_, reject) => {
             timer = setTimeout(
               () => reject(new Error(`TIMEOUT: no answer within ${timeoutMs} ms`)),
@@ -128,8 +131,10 @@ export function createFirestoreProbe(options: FirestoreProbeOptions): FirestoreP
       // A check abandoned at its timeout keeps the client busy until the
       // client's own deadline; do not wait for that longer than a check.
       let timer: NodeJS.Timeout | undefined
+      const released = ref.release()
+      released.catch(() => undefined)
       await Promise.race([
-        ref.release(),
+        released,
         new Promise((resolve) => {
           timer = setTimeout(resolve, timeoutMs)
         }),

@@ -53,6 +53,7 @@ async function fileStore(total: number, concurrency: number): Promise<Figures> {
   }
 }
 
+/** The `gcp` group: Firestore and Cloud Storage stores against their emulators, FileStore as baseline. */
 export async function benchGcp(firestoreReceipts: number, gcsReceipts: number): Promise<Row[]> {
   const rows: Row[] = []
   const concurrency = 16

@@ -10,6 +10,8 @@ const src = (path: string): string => fileURLToPath(new URL(`./packages/${path}`
 export const workspaceAliases = [
   { find: /^@baton\/adapters-aws\/cli$/, replacement: src('adapters-aws/src/cli.ts') },
   { find: /^@baton\/adapters-aws$/, replacement: src('adapters-aws/src/index.ts') },
+  { find: /^@baton\/adapters-gcp\/cli$/, replacement: src('adapters-gcp/src/cli.ts') },
+  { find: /^@baton\/adapters-gcp$/, replacement: src('adapters-gcp/src/index.ts') },
   { find: /^@baton\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
   { find: /^@baton\/core$/, replacement: src('core/src/index.ts') },
   { find: /^@baton\/ledger\/testing$/, replacement: src('ledger/src/testing/index.ts') },

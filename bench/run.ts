@@ -11,7 +11,8 @@
  * BENCH_PROOFS (proofs timed, default 1,000), BENCH_EXPORT_RECEIPTS (export
  * and verify-export, default 1,000,000), BENCH_TRANSITIONS, BENCH_DECISIONS
  * and BENCH_DRILLS (engine: see `engine.ts`), BENCH_S3_APPENDS and
- * BENCH_S3_VERIFY (S3 against a local server: see `s3.ts`). Select groups by name:
+ * BENCH_S3_VERIFY (S3 against a local server: see `s3.ts`), BENCH_FIRESTORE_RECEIPTS and
+ * BENCH_GCS_RECEIPTS (gcp: the Google Cloud stores against their emulators). Select groups by name:
  * `pnpm bench verify append checkpoint`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -22,6 +23,7 @@ import { benchAppend } from './append.ts'
 import { benchCheckpoint } from './checkpoint.ts'
 import { benchEngine } from './engine.ts'
 import { benchExport } from './export.ts'
+import { benchGcp } from './gcp.ts'
 import { benchPrimitives } from './primitives.ts'
 import { benchS3 } from './s3.ts'
 import { benchVerify } from './verify.ts'
@@ -59,6 +61,11 @@ if (want('engine'))
 
 if (want('s3'))
   rows.push(...(await benchS3(env('BENCH_S3_APPENDS', 2_000), env('BENCH_S3_VERIFY', 5_000))))
+
+if (want('gcp'))
+  rows.push(
+    ...(await benchGcp(env('BENCH_FIRESTORE_RECEIPTS', 5_000), env('BENCH_GCS_RECEIPTS', 2_000))),
+  )
 
 const lines = [
   `Run ${started.toISOString()} on ${machine()}.`,

@@ -1,0 +1,4 @@
+export * from './html.js'
+export * from './ledger-report.js'
+export * from './markdown.js'
+export * from './svg.js'

@@ -589,24 +589,37 @@ export function createController(options: ControllerOptions): Controller {
       database: d?.database ?? 'none',
       allowDataLoss: d?.allowDataLoss ?? false,
     } as const
-    const built = customize(operation, planDecision, {
-      decision: planDecision,
-      ports: planPorts,
-      ...(options.failover === undefined ? {} : { failover: options.failover }),
-      ...(options.failback === undefined
-        ? {}
-        : {
-            failback: {
-              ...(options.failback.stages === undefined ? {} : { stages: options.failback.stages }),
-              ...(options.failback.gate === undefined
-                ? {}
-                : { gate: gateOptions(options.failback.gate) }),
-            },
-          }),
-      ...(operation.kind === 'rollback' && lastFailedRun !== undefined
-        ? { rollback: { previous: lastFailedRun as never } }
-        : {}),
-    })
+    let built: Plan<StepData>
+    try {
+      built = customize(operation, planDecision, {
+        decision: planDecision,
+        ports: planPorts,
+        ...(options.failover === undefined ? {} : { failover: options.failover }),
+        ...(options.failback === undefined
+          ? {}
+          : {
+              failback: {
+                ...(options.failback.stages === undefined
+                  ? {}
+                  : { stages: options.failback.stages }),
+                ...(options.failback.gate === undefined
+                  ? {}
+                  : { gate: gateOptions(options.failback.gate) }),
+              },
+            }),
+        ...(operation.kind === 'rollback' && lastFailedRun !== undefined
+          ? { rollback: { previous: lastFailedRun as never } }
+          : {}),
+      })
+    } catch (error) {
+      // A plan that cannot be built (a bad plan hook) fails the operation
+      // like a failed step would, instead of leaving it in flight forever.
+      const message = `the ${operation.kind} plan could not be built: ${error instanceof Error ? error.message : String(error)}`
+      emit({ type: 'error', at: now(), error, context: `plan of ${operation.id}` })
+      log?.error({ operation: operation.id, error: message }, 'baton: plan not built')
+      enqueue({ type: 'plan.failed', at: now(), operation: operation.id, error: message })
+      return
+    }
     const span = options.tracer?.startSpan(`baton.${operation.kind}`, {
       attributes: {
         operation: operation.id,

@@ -19,7 +19,7 @@
  * @module
  */
 import { ConfigError } from './errors.js'
-import { type AnyStepSpec, createPlan, type Plan, type StepData } from './plan.js'
+import { type AnyStepSpec, createPlan, type Plan, type RetryPolicy, type StepData } from './plan.js'
 
 /** What {@link extendPlan} changes. */
 export interface PlanExtension {
@@ -31,7 +31,15 @@ export interface PlanExtension {
    * a `ConfigError` unless `optional` is set.
    */
   readonly before?: Readonly<Record<string, readonly string[]>>
-  /** Ignore `before` keys the plan does not have (plans differ by ports and decision). Default false. */
+  /**
+   * New timeouts and retry policies of existing steps, e.g. `{ promote: {
+   * timeoutMs: 40 * 60_000 } }` for a promotion the runbook says takes half
+   * an hour. A key the plan lacks is a `ConfigError` unless `optional` is set.
+   */
+  readonly tune?: Readonly<
+    Record<string, { readonly timeoutMs?: number; readonly retries?: Partial<RetryPolicy> }>
+  >
+  /** Ignore `before` and `tune` keys the plan does not have (plans differ by ports and decision). Default false. */
   readonly optional?: boolean
   /** A new title. */
   readonly title?: string
@@ -69,10 +77,27 @@ export function extendPlan<R = StepData>(plan: Plan<unknown>, extension: PlanExt
       throw new ConfigError(`extension.before.${key}`, 'must be an array of step ids')
     }
   }
+  const tune = extension.tune ?? {}
+  for (const key of Object.keys(tune)) {
+    if (!hasStep(plan, key) && extension.optional !== true) {
+      throw new ConfigError(`extension.tune.${key}`, `unknown step "${key}" in plan ${plan.id}`)
+    }
+  }
   const steps: AnyStepSpec[] = plan.steps.map((s) => {
     const extra = before[s.id]
-    if (extra === undefined || extra.length === 0) return s
-    return { ...s, dependsOn: [...new Set([...s.dependsOn, ...extra])] }
+    const t = tune[s.id]
+    let out: AnyStepSpec = s
+    if (extra !== undefined && extra.length > 0) {
+      out = { ...out, dependsOn: [...new Set([...s.dependsOn, ...extra])] }
+    }
+    if (t !== undefined) {
+      out = {
+        ...out,
+        ...(t.timeoutMs === undefined ? {} : { timeoutMs: t.timeoutMs }),
+        ...(t.retries === undefined ? {} : { retries: { ...s.retries, ...t.retries } }),
+      }
+    }
+    return out
   })
   steps.push(...(extension.steps ?? []))
   return createPlan<R>({

@@ -57,6 +57,21 @@ describe('extendPlan', () => {
     expect(base.steps.find((s) => s.id === 'shift-traffic')?.dependsOn).toEqual(['promote'])
   })
 
+  it('tunes timeouts and retries of existing steps, and checks them', () => {
+    const plan = extendPlan(base, {
+      tune: { promote: { timeoutMs: 40 * 60_000, retries: { max: 2 } } },
+    })
+    const promote = plan.steps.find((s) => s.id === 'promote')!
+    expect(promote.timeoutMs).toBe(40 * 60_000)
+    expect(promote.retries).toMatchObject({ max: 2, backoffMs: 1_000 })
+    expect(() => extendPlan(base, { tune: { promote: { timeoutMs: -1 } } })).toThrow(
+      /plan\.steps\[1\]\.timeoutMs/,
+    )
+    expect(() => extendPlan(base, { tune: { ghost: { timeoutMs: 1 } } })).toThrow(
+      /extension\.tune\.ghost: unknown step/,
+    )
+  })
+
   it('names the bad field: unknown before key, unknown dependency, cycle, duplicate', () => {
     expect(() => extendPlan(base, { before: { nope: ['preflight'] } })).toThrow(ConfigError)
     expect(() => extendPlan(base, { before: { nope: ['preflight'] } })).toThrow(
@@ -135,5 +150,31 @@ describe('a plan hook in the controller, through a drill', () => {
     await expect(drill(builtinScenario('region-outage'), { store })).rejects.toThrow(
       /options\.store: must be empty/,
     )
+  })
+})
+
+describe('a plan hook that throws', () => {
+  it('fails the operation (recorded, rolled back) instead of leaving it in flight', async () => {
+    let errors: string[] = []
+    const result = await drill(builtinScenario('region-outage'), {
+      seed: 1,
+      controller: () => ({
+        plan: ({ operation, builtin }) => {
+          if (operation.kind === 'failover') throw new Error('no such step: e2e')
+          return builtin
+        },
+      }),
+      inspect: ({ receipts }) => {
+        errors = receipts
+          .filter((r) => r.type === 'state.changed')
+          .map((r) => String((r.data as { event: { error?: string } }).event.error ?? ''))
+          .filter((e) => e !== '')
+      },
+    })
+    expect(result.failovers).toEqual([])
+    expect(result.rollbacks).toBe(1)
+    expect(result.final.state).not.toBe('failing-over')
+    expect(result.ledger.replay.status).toBe('REPLAYED')
+    expect(errors[0]).toBe('the failover plan could not be built: no such step: e2e')
   })
 })

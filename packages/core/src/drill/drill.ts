@@ -145,7 +145,7 @@ export async function drill(
           },
     endpoint: { healthChecked: s.world.healthChecked },
     traffic: { syncDelayMs: s.world.trafficSyncMs },
-    scaler: { readyDelayMs: s.world.scalerReadyMs },
+    scaler: { readyDelayMs: s.world.scalerReadyMs, waitTimeoutMs: s.world.scalerWaitMs },
     timeoutMs: s.world.timeoutMs,
   })
   const lease = createMemoryLease({ clock })

@@ -144,14 +144,16 @@ export function ledgerReportHtml(report: LedgerReport): string {
       table(
         ['at', 'decision', 'guard', 'value', 'limit', 'why'],
         r.refusals.flatMap((x) =>
-          x.guards.map((g) => [
-            e(formatOffset(x.at)),
-            e(`${x.from ?? '?'} → ${x.to ?? '(none)'}`),
-            e(g.name),
-            e(String(g.value ?? '—')),
-            e(String(g.limit ?? '—')),
-            e(g.reason),
-          ]),
+          x.guards
+            .filter((g) => !g.ok)
+            .map((g) => [
+              e(formatOffset(x.at)),
+              e(`${x.from ?? '?'} → ${x.to ?? '(none)'}`),
+              e(g.name),
+              e(String(g.value ?? '—')),
+              e(String(g.limit ?? '—')),
+              e(g.reason),
+            ]),
         ),
       ),
     )

@@ -1,3 +1,4 @@
+export * from './drill-report.js'
 export * from './html.js'
 export * from './ledger-report.js'
 export * from './markdown.js'

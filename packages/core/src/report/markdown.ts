@@ -117,8 +117,17 @@ function operationSection(o: ReportOperation, i: number): string[] {
   return out
 }
 
+/** Options of {@link ledgerReportMarkdown}. */
+export interface LedgerMarkdownOptions {
+  /** End with the table of every event. Default true. */
+  readonly timeline?: boolean
+}
+
 /** The Markdown report. */
-export function ledgerReportMarkdown(report: LedgerReport): string {
+export function ledgerReportMarkdown(
+  report: LedgerReport,
+  options: LedgerMarkdownOptions = {},
+): string {
   const r = report
   const out = [
     `# ${markdownCell(r.title)}`,
@@ -140,7 +149,7 @@ export function ledgerReportMarkdown(report: LedgerReport): string {
       '|---|---|---|---|---|---|',
     )
     for (const x of r.refusals) {
-      for (const g of x.guards) {
+      for (const g of x.guards.filter((g) => !g.ok)) {
         out.push(
           `| ${formatOffset(x.at)} | ${markdownCell(`${x.from ?? '?'} → ${x.to ?? '(none)'}`)} | ${markdownCell(g.name)} | ${markdownCell(String(g.value ?? '—'))} | ${markdownCell(String(g.limit ?? '—'))} | ${markdownCell(g.reason)} |`,
         )
@@ -167,6 +176,7 @@ export function ledgerReportMarkdown(report: LedgerReport): string {
     `- Replay through the machine: **${r.replay.status}** (${r.replay.transitions} transitions, final state ${r.replay.final ?? 'unknown'})`,
   )
   for (const p of r.replay.problems.slice(0, 20)) out.push(`  - ${markdownCell(p)}`)
+  if (options.timeline === false) return `${out.join('\n')}\n`
   out.push('', '## Timeline', '', '| at | what | |', '|---|---|---|')
   for (const e of r.events) {
     out.push(`| ${formatOffset(e.at)} | ${e.kind}: ${markdownCell(e.text)} | ${mark(e.ok)} |`)

@@ -178,3 +178,21 @@ describe('a plan hook that throws', () => {
     expect(errors[0]).toBe('the failover plan could not be built: no such step: e2e')
   })
 })
+
+describe('attach in a drill', () => {
+  it('hands each controller to the caller before it starts, so its events can be followed', async () => {
+    const seen: string[] = []
+    const states: string[] = []
+    const result = await drill(builtinScenario('region-outage'), {
+      seed: 2,
+      controller: ({ instance }) => ({
+        attach: (c) => {
+          seen.push(`${instance}:${c.state.name}`)
+          c.on('state.changed', (e) => states.push(`${instance}:${e.to}`))
+        },
+      }),
+    })
+    expect(seen).toEqual(['i1:active', 'i2:active'])
+    expect(states).toContain(`${result.final.leader}:failed-over`)
+  })
+})

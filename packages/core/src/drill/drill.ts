@@ -68,7 +68,14 @@ export interface DrillInstance {
  * Controller options a drill takes from code rather than from the scenario
  * file: the plan hook (a team's own steps), the policy, a logger.
  */
-export type DrillControllerOverrides = Pick<ControllerOptions, 'plan' | 'policy' | 'logger'>
+export type DrillControllerOverrides = Pick<ControllerOptions, 'plan' | 'policy' | 'logger'> & {
+  /**
+   * Called with the controller once it is created, before it starts: what
+   * a service does with `controller.on(…)` (e.g. switch pinned users to a
+   * read-only mode when a residency fallback is decided).
+   */
+  readonly attach?: (controller: Controller) => void
+}
 
 /** Options of {@link drill}. */
 export interface DrillOptions {
@@ -173,7 +180,8 @@ export async function drill(
   const controllers = Array.from({ length: s.instances }, (_, i) => {
     const id = `i${i + 1}`
     const ports = world.connect(id)
-    const overrides = options.controller?.({ instance: id, ports, world, clock, scenario: s }) ?? {}
+    const { attach, ...overrides } =
+      options.controller?.({ instance: id, ports, world, clock, scenario: s }) ?? {}
     const c = createController({
       ...overrides,
       instance: id,
@@ -205,6 +213,7 @@ export async function drill(
         text: `${e.holder} lost the lease (epoch ${e.epoch})`,
       })
     })
+    attach?.(c)
     return c
   })
 

@@ -62,6 +62,12 @@ export interface DrillInstance {
   readonly clock: VirtualClock
   /** The resolved scenario. */
   readonly scenario: Scenario
+  /**
+   * The drill's ledger, shared by every instance: a service's own receipts
+   * (e.g. a team's receipt contracts, appended from an `attach` listener)
+   * go into the same hash chain.
+   */
+  readonly ledger: Ledger
 }
 
 /**
@@ -181,7 +187,7 @@ export async function drill(
     const id = `i${i + 1}`
     const ports = world.connect(id)
     const { attach, ...overrides } =
-      options.controller?.({ instance: id, ports, world, clock, scenario: s }) ?? {}
+      options.controller?.({ instance: id, ports, world, clock, scenario: s, ledger }) ?? {}
     const c = createController({
       ...overrides,
       instance: id,

@@ -10,7 +10,7 @@
  * (receipts appended before the incremental checkpoint, default 1,000) and
  * BENCH_PROOFS (proofs timed, default 1,000), BENCH_EXPORT_RECEIPTS (export
  * and verify-export, default 1,000,000), BENCH_TRANSITIONS, BENCH_DECISIONS
- * and BENCH_DRILLS (engine: see `engine.ts`). Select groups by name:
+ * and BENCH_DRILLS (engine: see `engine.ts`), BENCH_EXAMPLE_DRILLS (examples). Select groups by name:
  * `pnpm bench verify append checkpoint`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -20,6 +20,7 @@ import { DATA_DIR } from './_ledger-file.ts'
 import { benchAppend } from './append.ts'
 import { benchCheckpoint } from './checkpoint.ts'
 import { benchEngine } from './engine.ts'
+import { benchExamples } from './examples.ts'
 import { benchExport } from './export.ts'
 import { benchPrimitives } from './primitives.ts'
 import { benchVerify } from './verify.ts'
@@ -54,6 +55,7 @@ if (want('engine'))
       env('BENCH_DRILLS', 1_000),
     )),
   )
+if (want('examples')) rows.push(...(await benchExamples(env('BENCH_EXAMPLE_DRILLS', 200))))
 
 const lines = [
   `Run ${started.toISOString()} on ${machine()}.`,

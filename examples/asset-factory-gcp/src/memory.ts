@@ -13,6 +13,7 @@ import type { AssetStorage, JobApi, JobStatus } from './ports.ts'
 
 /** Options of {@link createMemoryAssetFactory}. */
 export interface MemoryAssetFactoryOptions {
+  /** The drill's simulated world: its clock, region health and ground truth. */
   readonly world: SimulatedWorld
   /** Time a job takes once a worker picked it up. Default 15 min. */
   readonly jobMs?: number
@@ -21,6 +22,7 @@ export interface MemoryAssetFactoryOptions {
 }
 
 interface Job {
+  /** The job's id. */
   readonly id: string
   readonly createdAt: number
   readonly region: RegionId | undefined
@@ -41,7 +43,9 @@ function servingRegion(world: SimulatedWorld): RegionId | undefined {
 
 /** The Asset Factory's storage and job API over a simulated world. */
 export function createMemoryAssetFactory(options: MemoryAssetFactoryOptions): {
+  /** The asset buckets (runbook step 4). */
   readonly storage: AssetStorage
+  /** The public job API (runbook step 5). */
   readonly jobs: JobApi
   /** Every job created, for tests. */
   readonly created: () => readonly Job[]

@@ -36,7 +36,9 @@ export const TARGETS = { rtoMs: 4 * 3_600_000, rpoMs: 3_600_000 } as const
 
 /** What the verification steps use. */
 export interface AssetFactoryPorts {
+  /** The asset buckets (runbook step 4). */
   readonly storage: AssetStorage
+  /** The public job API (runbook step 5). */
   readonly jobs: JobApi
 }
 

@@ -8,18 +8,21 @@ import type { CallContext, RegionId } from '@baton/core'
 
 /** What a bucket check found (runbook step 4). */
 export interface StorageCheck {
+  /** The region it resolved to or checked. */
   readonly region: RegionId
   /** The application and the workers in `region` can read the buckets. */
   readonly read: boolean
   /** …and write to them. */
   readonly write: boolean
-  /** Existing asset URLs checked through the CDN, and how many resolved. */
+  /** Existing asset URLs checked through the CDN. */
   readonly urlsChecked: number
+  /** …and how many of them resolved. */
   readonly urlsOk: number
 }
 
 /** The geo-redundant asset buckets. */
 export interface AssetStorage {
+  /** Shown in logs and reports, e.g. `memory:…`. */
   readonly name: string
   /** Reads and writes a probe object from `region` and resolves a few asset URLs. */
   check(region: RegionId, ctx: CallContext): Promise<StorageCheck>
@@ -27,7 +30,9 @@ export interface AssetStorage {
 
 /** A job as the API reports it. */
 export interface JobStatus {
+  /** The job's id. */
   readonly id: string
+  /** Where the job is. */
   readonly status: 'queued' | 'running' | 'complete' | 'failed'
   /** The region of the worker that picked it up. */
   readonly workerRegion?: RegionId
@@ -35,11 +40,13 @@ export interface JobStatus {
   readonly manifestUrl?: string
   /** The generated asset's URL once complete. */
   readonly assetUrl?: string
+  /** Why it failed, when it did. */
   readonly error?: string
 }
 
 /** The public job API (through the global load balancer). */
 export interface JobApi {
+  /** Shown in logs and reports, e.g. `memory:…`. */
   readonly name: string
   /** Creates a test job; returns its id. */
   createJob(ctx: CallContext): Promise<string>

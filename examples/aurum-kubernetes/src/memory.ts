@@ -14,6 +14,7 @@ import type { Backup, Backups, Kafka, RowCounts } from './ports.ts'
 
 /** Options of {@link createMemoryAurum}. */
 export interface MemoryAurumOptions {
+  /** The drill's simulated world: its clock, region health and ground truth. */
   readonly world: SimulatedWorld
   /** Time between backups. Default 1 h. */
   readonly backupEveryMs?: number
@@ -33,8 +34,11 @@ export interface MemoryAurumOptions {
 
 /** The in-memory ports. */
 export interface MemoryAurum {
+  /** The secondary's Kafka cluster. */
   readonly kafka: Kafka
+  /** The PostgreSQL backups in MinIO/S3. */
   readonly backups: Backups
+  /** Row counts for the consistency check. */
   readonly rows: RowCounts
 }
 

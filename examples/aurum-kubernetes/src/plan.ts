@@ -57,8 +57,11 @@ export const MAX_BACKUP_AGE_MS = 6 * 3_600_000
 
 /** What the Aurum steps use. */
 export interface AurumPorts {
+  /** The secondary's Kafka cluster. */
   readonly kafka: Kafka
+  /** The PostgreSQL backups in MinIO/S3. */
   readonly backups: Backups
+  /** Row counts for the consistency check. */
   readonly rows: RowCounts
 }
 
@@ -68,7 +71,9 @@ export interface ConsistencyResult {
   readonly against: 'primary' | 'backup'
   /** Rows compared up to this time (clock ms). */
   readonly asOf: number
+  /** Row counts of the old primary (or the backup), by table. */
   readonly source: Readonly<Record<string, number>>
+  /** Row counts of the new primary, by table. */
   readonly target: Readonly<Record<string, number>>
   /** Upper bound of the data lost (ms): 0 for a switchover, the lag at promotion otherwise. */
   readonly lossBoundMs: number | null

@@ -10,7 +10,10 @@
  */
 import type { StoredReceipt } from '@baton/ledger'
 
-/** Scenario 1: Firestore failed over automatically. */
+/**
+ * Scenario 1: Firestore failed over automatically. Field names and
+ * meanings are the runbook's (snake_case, as in its JSON contract).
+ */
 export interface FirestoreFailoverContract {
   readonly operation: 'firestore_failover_executed'
   readonly primary_region: string

@@ -38,6 +38,7 @@ export interface Build {
 
 /** Options of {@link createMemoryBuild}. */
 export interface MemoryBuildOptions {
+  /** The drill's virtual clock: every build step sleeps on it. */
   readonly clock: VirtualClock
   /** Tags that exist and their commits. Default `v1.2.3` → `abc123def456`. */
   readonly tags?: Readonly<Record<string, string>>
@@ -106,6 +107,7 @@ export interface ImageRebuildResult {
   readonly contract: StoredReceipt<string, ImageRebuildContract>
   /** From the failed deployment to the image serving (ms). */
   readonly rtoMs: number
+  /** Every receipt of the drill's ledger (the contract last). */
   readonly receipts: readonly StoredReceipt[]
 }
 

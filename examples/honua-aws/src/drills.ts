@@ -15,6 +15,7 @@ import { SCENARIOS } from './scenarios.ts'
 
 /** A reported drill and the in-memory test DNS and smoke test it used. */
 export interface HonuaDrill extends ReportedDrill {
+  /** The test DNS and smoke test the drill used, with what they saw. */
   readonly honua: MemoryHonua
 }
 

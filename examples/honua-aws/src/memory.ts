@@ -11,6 +11,7 @@ import type { SmokeTest, TestDns } from './ports.ts'
 
 /** Options of {@link createMemoryHonua}. */
 export interface MemoryHonuaOptions {
+  /** The drill's simulated world: its clock, region health and ground truth. */
   readonly world: SimulatedWorld
   /** Checks per smoke test. Default 5. */
   readonly checks?: number
@@ -27,7 +28,9 @@ export interface MemoryHonuaOptions {
 
 /** The test DNS and smoke test of the HonuaIO drills, and what they saw. */
 export interface MemoryHonua {
+  /** The test DNS record (`test.api.honua.io`). */
   readonly dns: TestDns
+  /** The smoke test run through it. */
   readonly smoke: SmokeTest
   /** Records that exist now. */
   readonly records: () => ReadonlyMap<string, RegionId>

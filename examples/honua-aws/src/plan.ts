@@ -51,7 +51,9 @@ export const SCENARIO_TABLE = {
 
 /** What the extra steps use. */
 export interface HonuaPorts {
+  /** The test DNS record (`test.api.honua.io`). */
   readonly dns: TestDns
+  /** The smoke test run through it. */
   readonly smoke: SmokeTest
 }
 

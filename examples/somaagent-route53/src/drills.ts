@@ -17,6 +17,7 @@ import { SCENARIOS } from './scenarios.ts'
 
 /** A reported drill and the in-memory deployments and fallback it used. */
 export interface SomaDrill extends ReportedDrill {
+  /** The deployments and residency fallback the drill used, with what they saw. */
   readonly soma: MemorySoma
 }
 

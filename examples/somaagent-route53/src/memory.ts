@@ -11,6 +11,7 @@ import type { Deployments, Replicas, ResidencyFallback, ResidencyMode } from './
 
 /** Options of {@link createMemorySoma}. */
 export interface MemorySomaOptions {
+  /** The drill's simulated world: its clock, region health and ground truth. */
   readonly world: SimulatedWorld
   /** Replicas each region runs at the start. Default orchestrator 3, gateway-api 4, slm-service 5. */
   readonly initial?: Replicas
@@ -20,15 +21,21 @@ export interface MemorySomaOptions {
 
 /** A recorded residency mode change. */
 export interface ModeChange {
+  /** When (clock ms). */
   readonly at: number
+  /** Whose users. */
   readonly jurisdiction: string
+  /** What they get now. */
   readonly mode: ResidencyMode
+  /** Why. */
   readonly reason: string
 }
 
 /** The in-memory deployments and fallback, and what they saw. */
 export interface MemorySoma {
+  /** The EKS deployments. */
   readonly deployments: Deployments
+  /** The residency fallback switch. */
   readonly fallback: ResidencyFallback
   /** Every mode change, in order. */
   readonly modes: () => readonly ModeChange[]

@@ -13,6 +13,7 @@ export type Replicas = Readonly<Record<string, number>>
 
 /** The EKS deployments of a region. */
 export interface Deployments {
+  /** Shown in logs and reports, e.g. `memory:…`. */
   readonly name: string
   /** Scales the deployments in `region` and waits until their pods are ready. */
   scale(region: RegionId, replicas: Replicas, ctx: CallContext): Promise<Replicas>
@@ -25,6 +26,7 @@ export type ResidencyMode = 'normal' | FallbackMode
 
 /** Switches a jurisdiction's users between normal service and a fallback (read-only mode, maintenance page). */
 export interface ResidencyFallback {
+  /** Shown in logs and reports, e.g. `memory:…`. */
   readonly name: string
   set(jurisdiction: string, mode: ResidencyMode, reason: string): Promise<void>
 }

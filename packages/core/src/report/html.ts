@@ -9,6 +9,7 @@
  */
 import { formatDuration, formatOffset } from '../drill/report.js'
 import type { Measured } from '../receipts.js'
+import { detectorValueText, guardValueText } from './_values.js'
 import type { LedgerReport, ReportOperation } from './ledger-report.js'
 import { reportVerdict } from './markdown.js'
 import { escapeXml, operationTimelineSvg } from './svg.js'
@@ -42,7 +43,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
     .join('')}</tbody></table>`
 }
 
-function operationHtml(o: ReportOperation, i: number): string {
+function operationHtml(o: ReportOperation, i: number, start: string | null): string {
   const parts = [
     `<section class="operation" data-kind="${e(o.kind)}">`,
     `<h2>${i + 1}. ${e(`${o.kind} ${o.from ?? '?'} → ${o.to ?? '?'}`)} — ${e(o.outcome)}</h2>`,
@@ -66,7 +67,7 @@ function operationHtml(o: ReportOperation, i: number): string {
       '<h3>Detection</h3><ul>',
       ...o.detection.map(
         (d) =>
-          `<li>${e(formatOffset(d.at))} ${e(d.region)} ${e(d.from)} → <b>${e(d.to)}</b>${d.reasons.length === 0 ? '' : `: ${e(d.reasons.map((x) => `${x.detector} = ${x.value} (threshold ${x.threshold})`).join(', '))}`}</li>`,
+          `<li>${e(formatOffset(d.at))} ${e(d.region)} ${e(d.from)} → <b>${e(d.to)}</b>${d.reasons.length === 0 ? '' : `: ${e(d.reasons.map((x) => `${x.detector} = ${detectorValueText(x.detector, x.value)} (threshold ${detectorValueText(x.detector, x.threshold)})`).join(', '))}`}</li>`,
       ),
       '</ul>',
     )
@@ -79,8 +80,8 @@ function operationHtml(o: ReportOperation, i: number): string {
         o.guards.map((g) => [
           mark(g.ok),
           e(g.name),
-          e(String(g.value ?? '—')),
-          e(String(g.limit ?? '—')),
+          e(guardValueText(g.name, g.value, start)),
+          e(guardValueText(g.name, g.limit, start)),
           e(g.reason + (g.overriddenBy === undefined ? '' : ` (overridden by ${g.overriddenBy})`)),
         ]),
       ),
@@ -125,6 +126,7 @@ function operationHtml(o: ReportOperation, i: number): string {
 /** The self-contained HTML page. */
 export function ledgerReportHtml(report: LedgerReport): string {
   const r = report
+  const start = r.start
   const good =
     r.verification?.status !== 'FAILED' &&
     r.replay.status === 'REPLAYED' &&
@@ -136,7 +138,7 @@ export function ledgerReportHtml(report: LedgerReport): string {
     `<p class="verdict ${good ? 'ok' : 'bad'}">${e(reportVerdict(r))}</p>`,
     `<p>${r.receipts} receipts${r.location === null ? '' : ` in <code>${e(r.location)}</code>`}${r.start === null ? '' : `, from ${e(r.start)} to ${e(r.end ?? '')}`}. Times are since the first receipt.</p>`,
     r.operations.length === 0 ? '<p>No failover, failback or rollback is recorded.</p>' : '',
-    ...r.operations.map(operationHtml),
+    ...r.operations.map((o, i) => operationHtml(o, i, start)),
   ]
   if (r.refusals.length > 0) {
     body.push(
@@ -150,8 +152,8 @@ export function ledgerReportHtml(report: LedgerReport): string {
               e(formatOffset(x.at)),
               e(`${x.from ?? '?'} → ${x.to ?? '(none)'}`),
               e(g.name),
-              e(String(g.value ?? '—')),
-              e(String(g.limit ?? '—')),
+              e(guardValueText(g.name, g.value, start)),
+              e(guardValueText(g.name, g.limit, start)),
               e(g.reason),
             ]),
         ),

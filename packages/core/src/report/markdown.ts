@@ -8,6 +8,7 @@
  */
 import { formatDuration, formatOffset } from '../drill/report.js'
 import type { Measured } from '../receipts.js'
+import { detectorValueText, guardValueText } from './_values.js'
 import type { LedgerReport, ReportOperation } from './ledger-report.js'
 
 /** Escapes text for a Markdown table cell. */
@@ -43,7 +44,7 @@ export function reportVerdict(r: LedgerReport): string {
   ].join(' · ')
 }
 
-function operationSection(o: ReportOperation, i: number): string[] {
+function operationSection(o: ReportOperation, i: number, start: string | null): string[] {
   const out = [
     `## ${i + 1}. ${markdownCell(`${o.kind} ${o.from ?? '?'} → ${o.to ?? '?'}`)} — ${o.outcome}`,
     '',
@@ -60,7 +61,10 @@ function operationSection(o: ReportOperation, i: number): string[] {
   if (o.detection.length > 0) {
     out.push('**Detection**', '')
     for (const d of o.detection) {
-      const why = d.reasons.map((x) => `${x.detector} = ${x.value} (threshold ${x.threshold})`)
+      const why = d.reasons.map(
+        (x) =>
+          `${x.detector} = ${detectorValueText(x.detector, x.value)} (threshold ${detectorValueText(x.detector, x.threshold)})`,
+      )
       out.push(
         `- ${formatOffset(d.at)} ${markdownCell(d.region)} ${d.from} → **${d.to}**${why.length === 0 ? '' : `: ${why.join(', ')}`}`,
       )
@@ -76,7 +80,7 @@ function operationSection(o: ReportOperation, i: number): string[] {
     )
     for (const g of o.guards) {
       out.push(
-        `| ${mark(g.ok)} | ${markdownCell(g.name)} | ${markdownCell(String(g.value ?? '—'))} | ${markdownCell(String(g.limit ?? '—'))} | ${markdownCell(g.reason)}${g.overriddenBy === undefined ? '' : ` (overridden by ${markdownCell(g.overriddenBy)})`} |`,
+        `| ${mark(g.ok)} | ${markdownCell(g.name)} | ${markdownCell(guardValueText(g.name, g.value, start))} | ${markdownCell(guardValueText(g.name, g.limit, start))} | ${markdownCell(g.reason)}${g.overriddenBy === undefined ? '' : ` (overridden by ${markdownCell(g.overriddenBy)})`} |`,
       )
     }
     out.push('')
@@ -129,6 +133,7 @@ export function ledgerReportMarkdown(
   options: LedgerMarkdownOptions = {},
 ): string {
   const r = report
+  const start = r.start
   const out = [
     `# ${markdownCell(r.title)}`,
     '',
@@ -139,7 +144,7 @@ export function ledgerReportMarkdown(
   ]
   if (r.operations.length === 0) out.push('No failover, failback or rollback is recorded.', '')
   r.operations.forEach((o, i) => {
-    out.push(...operationSection(o, i))
+    out.push(...operationSection(o, i, r.start))
   })
   if (r.refusals.length > 0) {
     out.push(
@@ -151,7 +156,7 @@ export function ledgerReportMarkdown(
     for (const x of r.refusals) {
       for (const g of x.guards.filter((g) => !g.ok)) {
         out.push(
-          `| ${formatOffset(x.at)} | ${markdownCell(`${x.from ?? '?'} → ${x.to ?? '(none)'}`)} | ${markdownCell(g.name)} | ${markdownCell(String(g.value ?? '—'))} | ${markdownCell(String(g.limit ?? '—'))} | ${markdownCell(g.reason)} |`,
+          `| ${formatOffset(x.at)} | ${markdownCell(`${x.from ?? '?'} → ${x.to ?? '(none)'}`)} | ${markdownCell(g.name)} | ${markdownCell(guardValueText(g.name, g.value, start))} | ${markdownCell(guardValueText(g.name, g.limit, start))} | ${markdownCell(g.reason)} |`,
         )
       }
     }

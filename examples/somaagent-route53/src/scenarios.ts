@@ -53,21 +53,16 @@ export const usWest2Degraded: ScenarioInput = {
   ...common,
   name: 'us-west-2-degraded',
   description:
-    'us-west-2 answers, but 5xx errors run at 15–25 % (above 10 % for 5 minutes). P2: a gradual traffic shift to eu-west-1 of the application layer only; the database stays (runbook 003: RTO < 1 hour).',
+    'us-west-2 answers, but 5xx errors run at 12–16 % (above 10 % over 5 minutes). P2: a gradual traffic shift to eu-west-1 of the application layer only; the database stays (runbook 003: RTO < 1 hour). At these rates three failed probes in a row sometimes come first (about 1 seed in 25): the region is then down, and baton treats it as P1 — a full failover with the database.',
   regions: [US, EU],
   home: 'us-west-2',
   durationMs: '1h',
   targets: { rtoMs: TARGETS.p2RtoMs, rpoMs: TARGETS.rpoMs },
   workload: { intervalMs: '2s', users: [{ jurisdiction: 'US', share: 1, pinned: false }] },
-  faults: [{ kind: 'degrade', at: '5m', region: 'us-west-2', errorRate: [0.15, 0.25] }],
-  expect: {
-    failovers: 1,
-    severity: 'P2',
-    finalState: 'failed-over',
-    serving: 'eu-west-1',
-    primary: 'us-west-2',
-    rtoMet: true,
-  },
+  faults: [{ kind: 'degrade', at: '5m', region: 'us-west-2', errorRate: [0.12, 0.16] }],
+  // Severity and the primary depend on which detector trips first (see
+  // above); the tests pin P2 on their seeds and P1 on one that draws it.
+  expect: { failovers: 1, finalState: 'failed-over', serving: 'eu-west-1', rtoMet: true },
 }
 
 /** P3: a non-critical component (the standby region) down — monitor and fix, no failover. */

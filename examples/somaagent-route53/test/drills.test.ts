@@ -83,6 +83,17 @@ describe('somaagent: P1/P2/P3 (runbook 003)', () => {
     expect(report.operations[0]!.reason).toMatch(/gradual traffic shift.*application layer only/)
   })
 
+  it('P2 turned P1: when three failed probes come first, a full failover that meets P1’s targets', async () => {
+    // Seed 154 draws a run where the probes fail three times in a row before
+    // the 5-minute error rate crosses 10 %.
+    const { result, report } = await runDrill(usWest2Degraded, { seed: 154 })
+    expect(result.passed).toBe(true)
+    const [f] = result.failovers
+    expect(f!.severity).toBe('P1')
+    expect(f!.rto.measuredMs).toBeLessThanOrEqual(TARGETS.rtoMs)
+    expect(report.operations[0]!.steps.map((s) => s.step)).toContain('promote')
+  })
+
   it('P3, the standby region down: monitor, nothing moves', async () => {
     const { result, receipts } = await runDrill(standbyDown, { seed: 0 })
     expect(result.passed).toBe(true)

@@ -1,16 +1,39 @@
 /**
- * `pnpm --filter @baton/example-aurum-kubernetes drill [seed]`: runs the
+ * `pnpm --filter @baton/example-aurum-kubernetes drill [seed] [--html <dir>]`: runs the
  * drills, prints each report and the notifications people received;
  * exits 1 when a drill fails.
  *
  * @module
  */
-import { formatDuration, type Notification, reportedDrillText } from '@baton/core'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  formatDuration,
+  ledgerReportHtml,
+  type Notification,
+  type ReportedDrill,
+  reportedDrillText,
+} from '@baton/core'
 import { runDrill } from './drills.ts'
 import { RUNBOOK_TIMELINE } from './plan.ts'
 import { SCENARIOS } from './scenarios.ts'
 
-const seed = Number(process.argv[2] ?? 0)
+/** `[seed] [--html <dir>]`: the seed, and where to write each drill's HTML report. */
+const args = process.argv.slice(2)
+const htmlAt = args.indexOf('--html')
+const htmlDir = htmlAt >= 0 ? args[htmlAt + 1] : undefined
+if (htmlAt >= 0 && htmlDir === undefined) throw new Error('--html needs a directory')
+const seed = Number(args.find((_a, i) => i !== htmlAt && i !== htmlAt + 1) ?? 0)
+if (!Number.isSafeInteger(seed)) throw new Error(`seed: not an integer: ${String(seed)}`)
+if (htmlDir !== undefined) mkdirSync(htmlDir, { recursive: true })
+/** Writes `d`'s HTML report when asked to. */
+const writeHtml = (d: ReportedDrill): void => {
+  if (htmlDir === undefined) return
+  const path = join(htmlDir, `${d.result.scenario}.html`)
+  writeFileSync(path, ledgerReportHtml(d.report))
+  process.stdout.write(`HTML report: ${path}
+`)
+}
 const runbookMs = RUNBOOK_TIMELINE.reduce((n, s) => n + s.ms, 0)
 let failed = 0
 for (const scenario of SCENARIOS) {
@@ -22,6 +45,7 @@ for (const scenario of SCENARIOS) {
     },
   })
   process.stdout.write(`${reportedDrillText(d)}\n`)
+  writeHtml(d)
   const start = Date.parse(d.result.startedAt)
   for (const n of sent) {
     process.stdout.write(

@@ -1,21 +1,42 @@
 /**
- * `pnpm --filter @baton/example-ggen-receipts drill [seed]`: runs the four
+ * `pnpm --filter @baton/example-ggen-receipts drill [seed] [--html <dir>]`: runs the four
  * recovery scenarios of runbook 004 and prints each report and its
  * contract receipt; exits 1 when one fails.
  *
  * @module
  */
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { formatDuration, reportedDrillText } from '@baton/core'
+import {
+  formatDuration,
+  ledgerReportHtml,
+  type ReportedDrill,
+  reportedDrillText,
+} from '@baton/core'
 import { checkContract, contractReceipts, contractView } from './contracts.ts'
 import { runCorruptedLedgerDrill } from './corrupted-ledger.ts'
 import { runFailoverDrill } from './drills.ts'
 import { runImageRebuildDrill } from './image-rebuild.ts'
 import { FAILOVER_SCENARIOS } from './scenarios.ts'
 
-const seed = Number(process.argv[2] ?? 0)
+/** `[seed] [--html <dir>]`: the seed, and where to write each drill's HTML report. */
+const args = process.argv.slice(2)
+const htmlAt = args.indexOf('--html')
+const htmlDir = htmlAt >= 0 ? args[htmlAt + 1] : undefined
+if (htmlAt >= 0 && htmlDir === undefined) throw new Error('--html needs a directory')
+const seed = Number(args.find((_a, i) => i !== htmlAt && i !== htmlAt + 1) ?? 0)
+if (!Number.isSafeInteger(seed)) throw new Error(`seed: not an integer: ${String(seed)}`)
+if (htmlDir !== undefined) mkdirSync(htmlDir, { recursive: true })
+/** Writes `d`'s HTML report when asked to. */
+const writeHtml = (d: ReportedDrill): void => {
+  if (htmlDir === undefined) return
+  const path = join(htmlDir, `${d.result.scenario}.html`)
+  writeFileSync(path, ledgerReportHtml(d.report))
+  process.stdout.write(`HTML report: ${path}
+`)
+}
 const out = (s: string): boolean => process.stdout.write(`${s}\n`)
 let failed = 0
 const contract = (r: Parameters<typeof contractView>[0]): void => {
@@ -30,6 +51,7 @@ const contract = (r: Parameters<typeof contractView>[0]): void => {
 for (const s of FAILOVER_SCENARIOS) {
   const d = await runFailoverDrill(s, { seed })
   out(reportedDrillText(d))
+  writeHtml(d)
   for (const r of contractReceipts(d.receipts)) contract(r)
   out('')
   if (!d.result.passed) failed++

@@ -10,7 +10,7 @@
  * (receipts appended before the incremental checkpoint, default 1,000) and
  * BENCH_PROOFS (proofs timed, default 1,000), BENCH_EXPORT_RECEIPTS (export
  * and verify-export, default 1,000,000), BENCH_TRANSITIONS, BENCH_DECISIONS
- * and BENCH_DRILLS (engine: see `engine.ts`), BENCH_S3_APPENDS and
+ * and BENCH_DRILLS (engine: see `engine.ts`), BENCH_EXAMPLE_DRILLS (examples), BENCH_S3_APPENDS and
  * BENCH_S3_VERIFY (S3 against a local server: see `s3.ts`), BENCH_FIRESTORE_RECEIPTS and
  * BENCH_GCS_RECEIPTS (gcp: the Google Cloud stores against their emulators). Select groups by name:
  * `pnpm bench verify append checkpoint`.
@@ -22,6 +22,7 @@ import { DATA_DIR } from './_ledger-file.ts'
 import { benchAppend } from './append.ts'
 import { benchCheckpoint } from './checkpoint.ts'
 import { benchEngine } from './engine.ts'
+import { benchExamples } from './examples.ts'
 import { benchExport } from './export.ts'
 import { benchGcp } from './gcp.ts'
 import { benchPrimitives } from './primitives.ts'
@@ -58,6 +59,7 @@ if (want('engine'))
       env('BENCH_DRILLS', 1_000),
     )),
   )
+if (want('examples')) rows.push(...(await benchExamples(env('BENCH_EXAMPLE_DRILLS', 200))))
 
 if (want('s3'))
   rows.push(...(await benchS3(env('BENCH_S3_APPENDS', 2_000), env('BENCH_S3_VERIFY', 5_000))))

@@ -15,6 +15,7 @@ import { initCommand } from './commands/init.js'
 import { inspectCommand } from './commands/inspect.js'
 import { keygenCommand } from './commands/keygen.js'
 import { proveConsistencyCommand, proveInclusionCommand } from './commands/prove.js'
+import { reportCommand } from './commands/report.js'
 import { verifyCommand } from './commands/verify.js'
 import { verifyProofCommand } from './commands/verify-proof.js'
 import { describeError, EXIT_OK, EXIT_USAGE } from './errors.js'
@@ -61,7 +62,9 @@ function program(baseIo: CliIo, run: (code: Promise<number>) => void): Command {
 
   cmd
     .command('demo')
-    .description('record a simulated failover in a new file ledger, verify it and print the report')
+    .description(
+      'run a failover and failback drill on simulated regions into a new file ledger, verify it and print the timeline',
+    )
     .option('--dir <dir>', 'where to create the ledger (default: a new temporary directory)')
     .addOption(jsonOption())
     .action((o: { dir?: string; json: boolean }) =>
@@ -204,6 +207,20 @@ function program(baseIo: CliIo, run: (code: Promise<number>) => void): Command {
     .action(
       (scenario: string, o: { seed?: number; seeds?: string; report?: string; json: boolean }) =>
         run(drillCommand(io, scenario, o)),
+    )
+
+  cmd
+    .command('report')
+    .description(
+      'report what a ledger records: detection, decision, steps, RTO/RPO against targets, verification (exit 1 when it does not verify)',
+    )
+    .argument('<ledger>', 'ledger directory, or a URL (s3://, gs://, firestore://, postgres://)')
+    .option('--out <file>', 'write the Markdown report to this file instead of standard output')
+    .option('--html <file>', 'also write a self-contained HTML page with an SVG timeline')
+    .option('--title <text>', 'heading of the report')
+    .addOption(jsonOption())
+    .action((ledger: string, o: { out?: string; html?: string; title?: string; json: boolean }) =>
+      run(reportCommand(io, ledger, o)),
     )
 
   addExportCommands(cmd, io, run)

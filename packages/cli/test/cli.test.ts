@@ -191,12 +191,16 @@ describe('baton verify and inspect', () => {
 })
 
 describe('baton demo and usage', () => {
-  it('records and verifies a simulated failover', async () => {
+  it('drills a failover and a failback into a file ledger, prints the timeline and verifies it', async () => {
     const r = await baton(['demo', '--dir', join(dir, 'demo')])
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain('health.check.failed')
-    expect(r.stdout).toContain('failover.completed')
-    expect(r.stdout).toContain('Receipts checked: 7')
+    expect(r.stdout).toContain('us-central1: healthy → down (consecutiveFailures 3/3)')
+    expect(r.stdout).toContain('decided: P1 automatic failover us-central1 → europe-west1')
+    expect(r.stdout).toMatch(/✔ step +promote/)
+    expect(r.stdout).toContain('through 10 %, 50 %, 100 %')
+    expect(r.stdout).toMatch(/RTO \d+ s \(target 30 min\) met; RPO 0 ms \(target 0 ms\) met/)
+    expect(r.stdout).toContain('Drill checks: 13/13 held')
+    expect(r.stdout).toMatch(/Receipts checked: \d{2}/)
     expect(r.stdout).toContain('Chain integrity: VERIFIED')
     const again = await baton(['verify', join(dir, 'demo')])
     expect(again.code).toBe(0)

@@ -42,11 +42,12 @@ import {
   type Operation,
   transition,
 } from './machine.js'
-import type { StepData } from './plan.js'
+import type { Plan, StepData } from './plan.js'
 import {
   createOperationPlan,
   type FailoverPlanOptions,
   failoverDataLossMs,
+  type PlanDecision,
   type PlanPorts,
 } from './plans.js'
 import {
@@ -110,6 +111,18 @@ export interface RecoveryTargets {
   readonly rpoMs: number
 }
 
+/** What a {@link ControllerOptions.plan} hook gets for each operation it plans. */
+export interface PlanHookInput {
+  /** The operation (failover, failback or rollback; `dry-run` for {@link Controller.dryRun}). */
+  readonly operation: Operation
+  /** What the decision asked of the plan (graceful, promote or not, data loss allowed). */
+  readonly decision: PlanDecision
+  /** The built-in plan for the operation: extend it with `extendPlan`, or ignore it. */
+  readonly builtin: Plan<StepData>
+  /** The controller's ports (the notifier included, for templated notification steps). */
+  readonly ports: PlanPorts
+}
+
 /** Options of {@link createController}. */
 export interface ControllerOptions {
   /** This instance's id (unique among the instances sharing the lease). */
@@ -135,6 +148,13 @@ export interface ControllerOptions {
   readonly lease?: { readonly ttlMs?: number; readonly renewEveryMs?: number }
   /** Tuning of the failover plan. */
   readonly failover?: FailoverPlanOptions
+  /**
+   * The plan each operation runs, from the built-in one: a team adds its own
+   * steps (an end-to-end check, templated notifications) with `extendPlan`.
+   * Called for every failover, failback, rollback and dry run. Default: the
+   * built-in plan.
+   */
+  readonly plan?: (input: PlanHookInput) => Plan<StepData>
   /** Failback: automatic once home is healthy (default false: `requestFailback`), stages, gate. */
   readonly failback?: {
     readonly automatic?: boolean
@@ -264,6 +284,8 @@ export function createController(options: ControllerOptions): Controller {
     if (!Number.isFinite(v) || v <= 0)
       throw new ConfigError(path, `must be a positive number, got ${v}`)
   }
+  if (options.plan !== undefined && typeof options.plan !== 'function')
+    throw new ConfigError('plan', 'must be a function')
   if (renewEveryMs >= ttlMs)
     throw new ConfigError('lease.renewEveryMs', 'must be shorter than lease.ttlMs')
 
@@ -276,6 +298,19 @@ export function createController(options: ControllerOptions): Controller {
     ...(ports.globalProbe === undefined ? {} : { globalProbe: ports.globalProbe }),
     ...(ports.database === undefined ? {} : { database: ports.database }),
     ...(ports.scaler === undefined ? {} : { scaler: ports.scaler }),
+  }
+
+  /** The built-in plan for `operation`, through the `plan` hook when there is one. */
+  const customize = (
+    operation: Operation,
+    planDecision: PlanDecision,
+    input: Parameters<typeof createOperationPlan>[1],
+  ): Plan<StepData> => {
+    const builtin = createOperationPlan(operation, input)
+    if (options.plan === undefined) return builtin
+    const hookPorts: PlanPorts =
+      ports.notifier === undefined ? planPorts : { ...planPorts, notifier: ports.notifier }
+    return options.plan({ operation, decision: planDecision, builtin, ports: hookPorts })
   }
 
   let state: MachineState = initialState(topology.home)
@@ -554,24 +589,37 @@ export function createController(options: ControllerOptions): Controller {
       database: d?.database ?? 'none',
       allowDataLoss: d?.allowDataLoss ?? false,
     } as const
-    const built = createOperationPlan(operation, {
-      decision: planDecision,
-      ports: planPorts,
-      ...(options.failover === undefined ? {} : { failover: options.failover }),
-      ...(options.failback === undefined
-        ? {}
-        : {
-            failback: {
-              ...(options.failback.stages === undefined ? {} : { stages: options.failback.stages }),
-              ...(options.failback.gate === undefined
-                ? {}
-                : { gate: gateOptions(options.failback.gate) }),
-            },
-          }),
-      ...(operation.kind === 'rollback' && lastFailedRun !== undefined
-        ? { rollback: { previous: lastFailedRun as never } }
-        : {}),
-    })
+    let built: Plan<StepData>
+    try {
+      built = customize(operation, planDecision, {
+        decision: planDecision,
+        ports: planPorts,
+        ...(options.failover === undefined ? {} : { failover: options.failover }),
+        ...(options.failback === undefined
+          ? {}
+          : {
+              failback: {
+                ...(options.failback.stages === undefined
+                  ? {}
+                  : { stages: options.failback.stages }),
+                ...(options.failback.gate === undefined
+                  ? {}
+                  : { gate: gateOptions(options.failback.gate) }),
+              },
+            }),
+        ...(operation.kind === 'rollback' && lastFailedRun !== undefined
+          ? { rollback: { previous: lastFailedRun as never } }
+          : {}),
+      })
+    } catch (error) {
+      // A plan that cannot be built (a bad plan hook) fails the operation
+      // like a failed step would, instead of leaving it in flight forever.
+      const message = `the ${operation.kind} plan could not be built: ${error instanceof Error ? error.message : String(error)}`
+      emit({ type: 'error', at: now(), error, context: `plan of ${operation.id}` })
+      log?.error({ operation: operation.id, error: message }, 'baton: plan not built')
+      enqueue({ type: 'plan.failed', at: now(), operation: operation.id, error: message })
+      return
+    }
     const span = options.tracer?.startSpan(`baton.${operation.kind}`, {
       attributes: {
         operation: operation.id,
@@ -932,8 +980,12 @@ export function createController(options: ControllerOptions): Controller {
         to,
         startedAt: now(),
       }
-      const built = createOperationPlan(operation, {
-        decision: { graceful: true, database: ports.database === undefined ? 'none' : 'promote' },
+      const decision: PlanDecision = {
+        graceful: true,
+        database: ports.database === undefined ? 'none' : 'promote',
+      }
+      const built = customize(operation, decision, {
+        decision,
         ports: planPorts,
         ...(options.failover === undefined ? {} : { failover: options.failover }),
       })

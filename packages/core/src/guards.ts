@@ -20,6 +20,7 @@ import { checkResidency, type Decision, type Topology } from './policy.js'
 import type { RegionId } from './ports/context.js'
 import type { LeaseGrant } from './ports/lease.js'
 import type { Capacity } from './ports/scaler.js'
+import { formatMs } from './steps/_common.js'
 
 /** The guards, in evaluation order. */
 export type GuardName =
@@ -196,7 +197,7 @@ function lease(ctx: GuardContext): GuardResult {
     true,
     g.epoch,
     g.expiresAt,
-    `held by ${g.holder} (epoch ${g.epoch}) until ${g.expiresAt}`,
+    `held by ${g.holder} (epoch ${g.epoch}) until ${new Date(g.expiresAt).toISOString()}`,
   )
 }
 
@@ -205,7 +206,13 @@ function cooldown(d: ActingDecision, ctx: GuardContext, o: ResolvedGuardOptions)
   if (last === undefined) return result('cooldown', true, null, o.cooldownMs, 'no failover yet')
   const elapsed = ctx.now - last
   if (elapsed >= o.cooldownMs)
-    return result('cooldown', true, elapsed, o.cooldownMs, `${elapsed} ms since the last failover`)
+    return result(
+      'cooldown',
+      true,
+      elapsed,
+      o.cooldownMs,
+      `${formatMs(elapsed)} since the last failover`,
+    )
   if (d.mode === 'manual')
     return result(
       'cooldown',
@@ -219,7 +226,7 @@ function cooldown(d: ActingDecision, ctx: GuardContext, o: ResolvedGuardOptions)
     false,
     elapsed,
     o.cooldownMs,
-    `only ${elapsed} ms since the last failover (cooldown ${o.cooldownMs} ms)`,
+    `only ${formatMs(elapsed)} since the last failover (cooldown ${formatMs(o.cooldownMs)})`,
   )
 }
 
@@ -288,9 +295,11 @@ function rpo(d: ActingDecision, ctx: GuardContext, o: ResolvedGuardOptions): Gua
   if (d.to === null) return result('rpo', true, null, o.rpoMs, 'no target region')
   const lag = ctx.lagMs?.[d.to] ?? ctx.assessments[d.to]?.lagMs ?? null
   if (lag !== null && lag <= o.rpoMs)
-    return result('rpo', true, lag, o.rpoMs, `replication lag of ${d.to} is ${lag} ms`)
+    return result('rpo', true, lag, o.rpoMs, `replication lag of ${d.to} is ${formatMs(lag)}`)
   const why =
-    lag === null ? `replication lag of ${d.to} unknown` : `replication lag of ${d.to} is ${lag} ms`
+    lag === null
+      ? `replication lag of ${d.to} unknown`
+      : `replication lag of ${d.to} is ${formatMs(lag)}`
   if (d.allowDataLoss) {
     const by = d.requestedBy ?? 'policy'
     return {
@@ -299,7 +308,7 @@ function rpo(d: ActingDecision, ctx: GuardContext, o: ResolvedGuardOptions): Gua
       overriddenBy: by,
     }
   }
-  return result('rpo', false, lag, o.rpoMs, `${why}, beyond the RPO of ${o.rpoMs} ms`)
+  return result('rpo', false, lag, o.rpoMs, `${why}, beyond the RPO of ${formatMs(o.rpoMs)}`)
 }
 
 function approval(d: ActingDecision, ctx: GuardContext, o: ResolvedGuardOptions): GuardResult {

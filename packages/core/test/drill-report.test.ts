@@ -88,7 +88,7 @@ describe('drillReportMarkdown', () => {
     const lines = section(drillReportMarkdown(lag), 'Guard refusals and overrides')
     expect(
       lines.some((l) =>
-        /^\| T\+1\d:\d\d \| failover us-east-1 → us-west-2 \| rpo \| \d+ \| 60000 \| replication lag of us-west-2 is \d+ ms, beyond the RPO of 60000 ms \|$/.test(
+        /^\| T\+1\d:\d\d \| failover us-east-1 → us-west-2 \| rpo \| \d+ \| 60000 \| replication lag of us-west-2 is [\d.]+ (s|min), beyond the RPO of 60 s \|$/.test(
           l,
         ),
       ),

@@ -59,7 +59,13 @@ describe('defineScenario', () => {
       database: { primary: 'us-east-1', replicas: ['us-west-2'], initialLagMs: 0, promoteMs: 0 },
       failback: { automatic: false },
       workload: { intervalMs: 5_000, users: [{ jurisdiction: 'US', share: 1, pinned: false }] },
-      world: { timeoutMs: 5_000, trafficSyncMs: 0, scalerReadyMs: 0, healthChecked: false },
+      world: {
+        timeoutMs: 5_000,
+        trafficSyncMs: 0,
+        scalerReadyMs: 0,
+        scalerWaitMs: 600_000,
+        healthChecked: false,
+      },
       expect: {},
     })
     expect(s.faults[0]).toMatchObject({
@@ -155,6 +161,7 @@ describe('defineScenario', () => {
         /positive/,
       ],
       [{ ...base, world: { healthChecked: 'yes' } }, 'world.healthChecked', /boolean/],
+      [{ ...base, world: { scalerWaitMs: 0 } }, 'world.scalerWaitMs', /must be positive/],
       [{ ...base, expect: { failovers: -1 } }, 'expect.failovers', /at least 0/],
       [{ ...base, expect: { failovers: { min: 3, max: 1 } } }, 'expect.failovers.max', /below min/],
       [{ ...base, expect: { finalState: 'done' } }, 'expect.finalState', /one of active, suspect/],

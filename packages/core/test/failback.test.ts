@@ -307,6 +307,20 @@ describe('evaluateGate', () => {
     expect(v.reasons).toEqual(['error rate 10 % > 1 %'])
   })
 
+  it('judges by failing probes even when the few requests it saw succeeded', () => {
+    const quiet = (ok: boolean, total: number): ProbeSample => ({
+      ...s(10, ok),
+      requests: { total, errors: 0 },
+    })
+    const samples = [quiet(false, 0), quiet(true, 2), quiet(false, 0), quiet(true, 1)]
+    const v = evaluateGate(samples, t)
+    expect(v.metrics).toMatchObject({ requests: 3, errors: 0, failedSamples: 2, errorRate: 0.5 })
+    expect(v.ok).toBe(false)
+    // And by request errors when they are worse than the probes.
+    const busy = [{ ...s(10), requests: { total: 100, errors: 20 } }, s(10), s(10)]
+    expect(evaluateGate(busy, t).metrics.errorRate).toBe(0.2)
+  })
+
   it('needs enough samples', () => {
     expect(evaluateGate([s(1)], t).reasons).toEqual(['1 samples < 3 needed'])
     expect(evaluateGate([s(1), s(1), s(1)], t).ok).toBe(true)

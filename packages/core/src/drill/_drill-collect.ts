@@ -9,6 +9,7 @@ import type { Receipt } from '@baton/ledger'
 import type { Operation } from '../machine.js'
 import type { WorldEvent } from '../memory/world-types.js'
 import type { GuardRecord, Measured, ReceiptDataMap } from '../receipts.js'
+import { formatDuration } from './report.js'
 import type {
   DrillFailback,
   DrillFailover,
@@ -236,7 +237,7 @@ export function collect(
         push({
           at,
           kind: 'completed',
-          text: `failed over ${op.from} → ${op.to}: RTO ${d.rto.measuredMs} ms (target ${d.rto.targetMs}), RPO ${d.rpo.measuredMs ?? '?'} ms (target ${d.rpo.targetMs})`,
+          text: `failed over ${op.from} → ${op.to}: RTO ${formatDuration(d.rto.measuredMs)} (target ${formatDuration(d.rto.targetMs)}), RPO ${formatDuration(d.rpo.measuredMs)} (target ${formatDuration(d.rpo.targetMs)})`,
           ok: d.rto.met && d.rpo.met,
           seq,
         })

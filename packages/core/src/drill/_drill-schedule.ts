@@ -13,6 +13,7 @@ import type { Random } from '../memory/random.js'
 import type { SimulatedWorld } from '../memory/world-types.js'
 import type { ManualKind } from '../policy.js'
 import type { Span } from './_validate.js'
+import { formatDuration } from './report.js'
 import type { DrillTimelineEntry } from './result.js'
 import type { FaultKind, Scenario, ScenarioFault } from './scenario.js'
 
@@ -121,7 +122,7 @@ export function playSchedule(stage: Stage, schedule: readonly PlannedFault[]): P
   const apply = async (f: PlannedFault): Promise<void> => {
     const x = f.fields
     const region = x.region as string | undefined
-    const lasting = f.durationMs === undefined ? '' : ` for ${f.durationMs} ms`
+    const lasting = f.durationMs === undefined ? '' : ` for ${formatDuration(f.durationMs)}`
     switch (f.kind) {
       case 'outage':
         world.faults.outage(region!, {
@@ -147,7 +148,7 @@ export function playSchedule(stage: Stage, schedule: readonly PlannedFault[]): P
           periodMs: x.periodMs as number,
           ...(x.downMs === undefined ? {} : { downMs: x.downMs as number }),
         })
-        fault(f, `${region} flapping every ${x.periodMs} ms${lasting}`)
+        fault(f, `${region} flapping every ${formatDuration(x.periodMs as number)}${lasting}`)
         return
       case 'recover':
         world.faults.recover(region!)
@@ -159,7 +160,10 @@ export function playSchedule(stage: Stage, schedule: readonly PlannedFault[]): P
           lagMs: x.lagMs as number,
           ...(region ? { region } : {}),
         })
-        fault(f, `replication lag spike to ${x.lagMs} ms on ${region ?? 'every replica'}${lasting}`)
+        fault(
+          f,
+          `replication lag spike to ${formatDuration(x.lagMs as number)} on ${region ?? 'every replica'}${lasting}`,
+        )
         return
       case 'stall-replication':
         world.faults.stallReplication({ ...window(f), ...(region ? { region } : {}) })
@@ -167,7 +171,7 @@ export function playSchedule(stage: Stage, schedule: readonly PlannedFault[]): P
         return
       case 'slow-sync':
         world.faults.slowTrafficSync({ ...window(f), delayMs: x.delayMs as number })
-        fault(f, `traffic changes take ${x.delayMs} ms to sync${lasting}`)
+        fault(f, `traffic changes take ${formatDuration(x.delayMs as number)} to sync${lasting}`)
         return
       case 'fail-calls':
       case 'hang-calls': {

@@ -530,6 +530,7 @@ export function resolveScenario(input: unknown): Scenario {
     'timeoutMs',
     'trafficSyncMs',
     'scalerReadyMs',
+    'scalerWaitMs',
     'healthChecked',
   ])
   const world = {
@@ -538,10 +539,13 @@ export function resolveScenario(input: unknown): Scenario {
       wo.trafficSyncMs === undefined ? 0 : duration('world.trafficSyncMs', wo.trafficSyncMs),
     scalerReadyMs:
       wo.scalerReadyMs === undefined ? 0 : duration('world.scalerReadyMs', wo.scalerReadyMs),
+    scalerWaitMs:
+      wo.scalerWaitMs === undefined ? 600_000 : duration('world.scalerWaitMs', wo.scalerWaitMs),
     healthChecked:
       wo.healthChecked === undefined ? false : flag('world.healthChecked', wo.healthChecked),
   }
   if (world.timeoutMs <= 0) throw new ConfigError('world.timeoutMs', 'must be positive')
+  if (world.scalerWaitMs <= 0) throw new ConfigError('world.scalerWaitMs', 'must be positive')
 
   const faults = (s.faults === undefined ? [] : list('faults', s.faults)).map((f, i) =>
     faultOf(f, i, ids, instances),

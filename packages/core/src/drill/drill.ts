@@ -14,18 +14,21 @@
 import {
   createLedger,
   createMemoryStore,
+  type EncodedReceipt,
   type Ledger,
+  type LedgerStore,
+  leafHash,
   type StoredReceipt,
   verify,
 } from '@baton/ledger'
 import { createVirtualClock, type VirtualClock } from '../clock.js'
-import { type Controller, createController } from '../controller.js'
-import { CoreError } from '../errors.js'
+import { type Controller, type ControllerOptions, createController } from '../controller.js'
+import { ConfigError, CoreError } from '../errors.js'
 import { resolveGuardOptions } from '../guards.js'
 import { createMemoryLease, type MemoryLease } from '../memory/lease.js'
 import { createRandom } from '../memory/random.js'
 import { createSimulatedWorld } from '../memory/world.js'
-import type { SimulatedWorld } from '../memory/world-types.js'
+import type { SimulatedWorld, WorldPorts } from '../memory/world-types.js'
 import type { Topology } from '../policy.js'
 import { replay } from '../replay.js'
 import { judge, type Measurements } from './_drill-checks.js'
@@ -47,10 +50,52 @@ export interface DrillRig {
   readonly controllers: readonly Controller[]
 }
 
+/** What a {@link DrillOptions.controller} hook gets, once per controller instance. */
+export interface DrillInstance {
+  /** The instance id (`i1`, `i2`…). */
+  readonly instance: string
+  /** The ports this instance drives (its partitions apply). */
+  readonly ports: WorldPorts
+  /** The simulated world (its clock, ground truth and fault injection). */
+  readonly world: SimulatedWorld
+  /** The drill's virtual clock. */
+  readonly clock: VirtualClock
+  /** The resolved scenario. */
+  readonly scenario: Scenario
+  /**
+   * The drill's ledger, shared by every instance: a service's own receipts
+   * (e.g. a team's receipt contracts, appended from an `attach` listener)
+   * go into the same hash chain.
+   */
+  readonly ledger: Ledger
+}
+
+/**
+ * Controller options a drill takes from code rather than from the scenario
+ * file: the plan hook (a team's own steps), the policy, a logger.
+ */
+export type DrillControllerOverrides = Pick<ControllerOptions, 'plan' | 'policy' | 'logger'> & {
+  /**
+   * Called with the controller once it is created, before it starts: what
+   * a service does with `controller.on(…)` (e.g. switch pinned users to a
+   * read-only mode when a residency fallback is decided).
+   */
+  readonly attach?: (controller: Controller) => void
+}
+
 /** Options of {@link drill}. */
 export interface DrillOptions {
   /** The seed: the world's randomness, the schedule's jitter and ranges, receipt ids. Default 0. */
   readonly seed?: number | string
+  /**
+   * An empty store that receives the drill's ledger when it ends (e.g. a
+   * new file store, so the ledger outlives the drill), byte for byte: the
+   * drill itself runs on a memory store, since the virtual clock cannot
+   * wait for real I/O. The drill does not close it.
+   */
+  readonly store?: LedgerStore
+  /** Per-instance controller options from code (a plan hook with the example's own steps). */
+  readonly controller?: (instance: DrillInstance) => DrillControllerOverrides
   /** Called once the drill has finished (controllers stopped), before the result is returned. */
   readonly inspect?: (rig: DrillRig) => void | Promise<void>
 }
@@ -113,10 +158,16 @@ export async function drill(
           },
     endpoint: { healthChecked: s.world.healthChecked },
     traffic: { syncDelayMs: s.world.trafficSyncMs },
-    scaler: { readyDelayMs: s.world.scalerReadyMs },
+    scaler: { readyDelayMs: s.world.scalerReadyMs, waitTimeoutMs: s.world.scalerWaitMs },
     timeoutMs: s.world.timeoutMs,
   })
   const lease = createMemoryLease({ clock })
+  if (options.store !== undefined && (await options.store.head()).size > 0) {
+    throw new ConfigError(
+      'options.store',
+      `must be empty (${options.store.location} holds receipts)`,
+    )
+  }
   const store = createMemoryStore()
   const ledger = createLedger({ store, clock, newId: createSeededIds(idRandom) })
   const topology: Topology = {
@@ -135,7 +186,10 @@ export async function drill(
   const controllers = Array.from({ length: s.instances }, (_, i) => {
     const id = `i${i + 1}`
     const ports = world.connect(id)
+    const { attach, ...overrides } =
+      options.controller?.({ instance: id, ports, world, clock, scenario: s, ledger }) ?? {}
     const c = createController({
+      ...overrides,
       instance: id,
       topology,
       ports: {
@@ -165,6 +219,7 @@ export async function drill(
         text: `${e.holder} lost the lease (epoch ${e.epoch})`,
       })
     })
+    attach?.(c)
     return c
   })
 
@@ -280,10 +335,24 @@ export async function drill(
     passed: checks.every((k) => k.passed),
     checks,
   }
+  if (options.store !== undefined) await copyInto(store, options.store)
   if (options.inspect !== undefined) {
     await options.inspect({ scenario: s, clock, world, lease, ledger, receipts, controllers })
   }
   return orderKeys(result)
+}
+
+/** Appends every receipt of `from` to `to`, byte for byte, in batches. */
+async function copyInto(from: LedgerStore, to: LedgerStore): Promise<void> {
+  let batch: EncodedReceipt[] = []
+  for await (const line of from.read()) {
+    batch.push({ seq: line.seq, bytes: line.bytes, hash: leafHash(line.bytes) })
+    if (batch.length === 256) {
+      await to.append(batch)
+      batch = []
+    }
+  }
+  if (batch.length > 0) await to.append(batch)
 }
 
 /** Stops every controller, moving the clock while they wind down (a plan may be mid-wait). */

@@ -323,6 +323,8 @@ export interface ScenarioInput {
     readonly trafficSyncMs?: DurationInput
     /** Time until scaled-up instances are ready. Default 0. */
     readonly scalerReadyMs?: DurationInput
+    /** How long the scaler's `waitReady` waits before it fails with `TIMEOUT`. Default 10 min. */
+    readonly scalerWaitMs?: DurationInput
     /** The endpoint routes around down regions (as DNS health checks do). Default false. */
     readonly healthChecked?: boolean
   }
@@ -393,6 +395,7 @@ export interface Scenario {
     readonly timeoutMs: number
     readonly trafficSyncMs: number
     readonly scalerReadyMs: number
+    readonly scalerWaitMs: number
     readonly healthChecked: boolean
   }
   /** In schedule order (as written). */

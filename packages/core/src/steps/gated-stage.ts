@@ -65,7 +65,11 @@ export interface GateMetrics {
   /** Requests and errors reported by the samples (0 when none reported). */
   readonly requests: number
   readonly errors: number
-  /** `errors / requests` when samples report requests, else failed samples / samples. */
+  /**
+   * The worse of `errors / requests` (when samples report requests) and
+   * failed samples / samples: a stage that gets little traffic is still
+   * judged by its failing probes.
+   */
   readonly errorRate: number
   /** Latency at the percentile, in ms (nearest rank). */
   readonly latencyMs: number
@@ -110,8 +114,12 @@ export function evaluateGate(
       errors += s.requests.errors
     }
   }
-  const errorRate =
-    requests > 0 ? errors / requests : samples.length > 0 ? failedSamples / samples.length : 0
+  // The worse of the two signals: a region given 10 % of a quiet service's
+  // traffic may see three requests in a window while its probes fail.
+  const errorRate = Math.max(
+    requests > 0 ? errors / requests : 0,
+    samples.length > 0 ? failedSamples / samples.length : 0,
+  )
   const latencies = samples.map((s) => s.latencyMs).sort((a, b) => a - b)
   const rank = Math.max(1, Math.ceil(thresholds.latencyPercentile * latencies.length))
   const latencyMs = latencies.length > 0 ? latencies[rank - 1]! : 0

@@ -1,0 +1,51 @@
+/**
+ * `pnpm --filter @baton/example-honua-aws drill [seed] [--html <dir>]`: runs the scenario
+ * table as drills, prints each report and a summary against the table;
+ * exits 1 when a drill fails.
+ *
+ * @module
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  formatDuration,
+  ledgerReportHtml,
+  type ReportedDrill,
+  reportedDrillText,
+} from '@baton/core'
+import { runAll } from './drills.ts'
+import { RUNBOOK_TIMELINE } from './plan.ts'
+
+/** `[seed] [--html <dir>]`: the seed, and where to write each drill's HTML report. */
+const args = process.argv.slice(2)
+const htmlAt = args.indexOf('--html')
+const htmlDir = htmlAt >= 0 ? args[htmlAt + 1] : undefined
+if (htmlAt >= 0 && htmlDir === undefined) throw new Error('--html needs a directory')
+const seed = Number(args.find((_a, i) => i !== htmlAt && i !== htmlAt + 1) ?? 0)
+if (!Number.isSafeInteger(seed)) throw new Error(`seed: not an integer: ${String(seed)}`)
+if (htmlDir !== undefined) mkdirSync(htmlDir, { recursive: true })
+/** Writes `d`'s HTML report when asked to. */
+const writeHtml = (d: ReportedDrill): void => {
+  if (htmlDir === undefined) return
+  const path = join(htmlDir, `${d.result.scenario}.html`)
+  writeFileSync(path, ledgerReportHtml(d.report))
+  process.stdout.write(`HTML report: ${path}
+`)
+}
+const runbookMs = RUNBOOK_TIMELINE.reduce((n, s) => n + s.ms, 0)
+const summary = ['| drill | passed | RTO (target) | RPO (target) |', '|---|---|---|---|']
+let failed = 0
+for (const d of await runAll(seed)) {
+  process.stdout.write(`${reportedDrillText(d)}\n`)
+  writeHtml(d)
+  const r = d.result
+  const f = r.failovers[0]
+  summary.push(
+    `| ${r.scenario} | ${r.passed ? 'yes' : 'NO'} | ${f === undefined ? '—' : `${formatDuration(f.rto.measuredMs)} (${formatDuration(r.targets.rtoMs)})`} | ${f === undefined ? '—' : `${formatDuration(f.rpo.measuredMs)} (${formatDuration(r.targets.rpoMs)})`} |`,
+  )
+  if (!r.passed) failed++
+}
+process.stdout.write(
+  `## Summary (seed ${String(seed)})\n\n${summary.join('\n')}\n\nThe manual procedure by hand, one step after another: ${formatDuration(runbookMs)}.\n`,
+)
+process.exitCode = failed === 0 ? 0 : 1

@@ -1,0 +1,5 @@
+export * from './drill-report.js'
+export * from './html.js'
+export * from './ledger-report.js'
+export * from './markdown.js'
+export * from './svg.js'

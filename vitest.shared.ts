@@ -8,6 +8,16 @@ const src = (path: string): string => fileURLToPath(new URL(`./packages/${path}`
 
 /** Aliases from workspace package names to their sources (most specific first). */
 export const workspaceAliases = [
+  { find: /^@baton\/adapters-postgres\/cli$/, replacement: src('adapters-postgres/src/cli.ts') },
+  {
+    find: /^@baton\/adapters-postgres\/drill$/,
+    replacement: src('adapters-postgres/src/drill/index.ts'),
+  },
+  {
+    find: /^@baton\/adapters-postgres\/testing$/,
+    replacement: src('adapters-postgres/src/testing/index.ts'),
+  },
+  { find: /^@baton\/adapters-postgres$/, replacement: src('adapters-postgres/src/index.ts') },
   { find: /^@baton\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
   { find: /^@baton\/core$/, replacement: src('core/src/index.ts') },
   { find: /^@baton\/ledger\/testing$/, replacement: src('ledger/src/testing/index.ts') },

@@ -1,0 +1,1 @@
+export { createLocalPair } from '../local-cluster.js'

@@ -56,14 +56,14 @@ export async function fsyncDir(path: string): Promise<void> {
   }
 }
 
-/** Writes `text` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+/** Writes `content` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
+export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
   const dir = dirname(path)
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   let fh: FileHandle | undefined
   try {
     fh = await open(tmp, 'wx')
-    await fh.writeFile(text, 'utf8')
+    await fh.writeFile(content)
     await fh.sync()
     await fh.close()
     fh = undefined

@@ -1,14 +1,5 @@
-/**
- * The two {@link TreeStateStorage}s: in memory, and one file replaced
- * atomically (what the file store uses for `<dir>/tree-state.bin`).
- *
- * @internal
- * @module
- */
-import { randomBytes } from 'node:crypto'
-import { type FileHandle, open, readFile, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
-import { errnoCode, fsyncDir, ioError } from './_file-io.js'
+import { readFile } from 'node:fs/promises'
+import { errnoCode, ioError, writeFileAtomic } from './_file-io.js'
 import { InvalidInputError } from './errors.js'
 import type { MemoryTreeStateStorage, TreeStateStorage } from './tree-state.js'
 
@@ -52,26 +43,6 @@ export function createFileTreeStateStorage(
         throw ioError('read', path, error)
       }
     },
-    async save(bytes) {
-      const dir = dirname(path)
-      const tmp = join(
-        dir,
-        `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-      )
-      let fh: FileHandle | undefined
-      try {
-        fh = await open(tmp, 'wx')
-        await fh.writeFile(bytes)
-        await fh.sync()
-        await fh.close()
-        fh = undefined
-        await rename(tmp, path)
-      } catch (error) {
-        await fh?.close().catch(() => undefined)
-        await unlink(tmp).catch(() => undefined)
-        throw ioError('write', path, error)
-      }
-      await fsyncDir(dir)
-    },
+    save: (bytes) => writeFileAtomic(path, bytes),
   }
 }

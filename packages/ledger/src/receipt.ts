@@ -10,10 +10,13 @@
  * @module
  */
 import { newLineFields, scanLine } from './_scan.js'
-import { uuidv7 } from './_uuidv7.js'
 import { canonicalizeObject, type JsonObject } from './canonical.js'
 import { CorruptLedgerError, InvalidInputError } from './errors.js'
 import { leafHash, ZERO_HASH } from './hash.js'
+import { createUuidv7 } from './uuidv7.js'
+
+/** The process-wide generator behind {@link newReceiptId}. */
+const uuidv7 = createUuidv7()
 
 /** The format version written in every receipt's `v`. */
 export const RECEIPT_VERSION = 1

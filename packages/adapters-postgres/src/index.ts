@@ -1,2 +1,6 @@
+export * from './database.js'
 export * from './errors.js'
+export * from './fencing.js'
+export * from './lease.js'
 export * from './ledger-store.js'
+export * from './probe.js'

@@ -118,6 +118,9 @@ export function createFencing(options: FencingOptions = {}): Fencing {
     },
     async write(pool, epoch, work) {
       const client = await pool.connect()
+      // A server that dies mid-transaction makes a checked-out client emit 'error': the query rejects anyway.
+      const ignore = (): void => undefined
+      client.on('error', ignore)
       try {
         await client.query('BEGIN')
         await self.check(client, epoch)
@@ -130,6 +133,7 @@ export function createFencing(options: FencingOptions = {}): Fencing {
           ? new PostgresError('ADAPTER', `fenced write failed: ${error.message}`, { cause: error })
           : error
       } finally {
+        client.off('error', ignore)
         client.release()
       }
     },

@@ -121,6 +121,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   try {
     if (options.create === true) {
       const client = await pool.connect()
+      const ignore = (): void => undefined
+      client.on('error', ignore)
       try {
         await client.query('BEGIN')
         await client.query("SELECT pg_advisory_xact_lock(hashtext('baton.ledger-schema'))")
@@ -139,6 +141,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         await client.query('ROLLBACK').catch(() => undefined)
         throw error
       } finally {
+        client.off('error', ignore)
         client.release()
       }
     }

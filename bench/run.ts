@@ -10,7 +10,8 @@
  * (receipts appended before the incremental checkpoint, default 1,000) and
  * BENCH_PROOFS (proofs timed, default 1,000), BENCH_EXPORT_RECEIPTS (export
  * and verify-export, default 1,000,000), BENCH_TRANSITIONS, BENCH_DECISIONS
- * and BENCH_DRILLS (engine: see `engine.ts`). Select groups by name:
+ * and BENCH_DRILLS (engine: see `engine.ts`), BENCH_PG_APPENDS (PostgreSQL
+ * store against the file store, default 20,000). Select groups by name:
  * `pnpm bench verify append checkpoint`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -21,6 +22,7 @@ import { benchAppend } from './append.ts'
 import { benchCheckpoint } from './checkpoint.ts'
 import { benchEngine } from './engine.ts'
 import { benchExport } from './export.ts'
+import { benchPostgres } from './postgres.ts'
 import { benchPrimitives } from './primitives.ts'
 import { benchVerify } from './verify.ts'
 
@@ -54,6 +56,8 @@ if (want('engine'))
       env('BENCH_DRILLS', 1_000),
     )),
   )
+
+if (want('postgres')) rows.push(...(await benchPostgres(env('BENCH_PG_APPENDS', 20_000))))
 
 const lines = [
   `Run ${started.toISOString()} on ${machine()}.`,

@@ -1,3 +1,4 @@
+export type { ConnectionOptions, Queryable } from './_sql.js'
 export * from './database.js'
 export * from './errors.js'
 export * from './fencing.js'

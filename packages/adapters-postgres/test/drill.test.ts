@@ -84,12 +84,16 @@ describe('LoopbackRouter', () => {
 })
 
 describe('postgres-local drills (real PostgreSQL servers, real HTTP services)', () => {
-  it('fails over after a hard kill with a synchronous standby: no acknowledged row lost, gated failback, verified ledger', async () => {
-    const report = await runPostgresFailoverDrill({ synchronous: true })
+  it('fails over after a hard kill with a synchronous standby cut off before the kill: no acknowledged row lost, gated failback, verified ledger', async () => {
+    const report = await runPostgresFailoverDrill({ synchronous: true, stallReplicationMs: 400 })
     const failed = report.checks.filter((c) => !c.ok)
     expect(failed, localDrillReportMarkdown(report)).toEqual([])
     expect(report.passed).toBe(true)
     expect(report.rpo.lostRows).toBe(0)
+    expect(report.stalledReplicationMs).toBe(400)
+    expect(
+      report.timeline.some((t) => /stalled for 400 ms; 0 writes acknowledged/.test(t.what)),
+    ).toBe(true)
     expect(report.rpo.acknowledged).toBeGreaterThanOrEqual(100)
     expect(report.detectionMs).toBeGreaterThan(0)
     expect(report.rtoMs).toBeGreaterThan(report.detectionMs!)

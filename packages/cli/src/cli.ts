@@ -201,6 +201,11 @@ function program(baseIo: CliIo, run: (code: Promise<number>) => void): Command {
       '--async',
       'postgres-local drills: an asynchronous standby (RPO measured, not guaranteed 0)',
     )
+    .option(
+      '--stall <ms>',
+      'postgres-local: cut replication off this long before the kill',
+      nonNegativeInt('--stall'),
+    )
     .option('--seed <n>', 'the seed (default 0)', nonNegativeInt('--seed'))
     .option('--seeds <range>', 'run every seed of A..B (inclusive) and summarize')
     .option('--report <file>', 'write the report: Markdown, or JSON for a .json file')
@@ -208,7 +213,14 @@ function program(baseIo: CliIo, run: (code: Promise<number>) => void): Command {
     .action(
       (
         scenario: string,
-        o: { seed?: number; seeds?: string; report?: string; json: boolean; async?: boolean },
+        o: {
+          seed?: number
+          seeds?: string
+          report?: string
+          json: boolean
+          async?: boolean
+          stall?: number
+        },
       ) => run(drillCommand(io, scenario, o)),
     )
 

@@ -35,10 +35,10 @@ describe('baton drill postgres-local / postgres-switchover', () => {
       localDrillReportMarkdown: () => 'report',
     }))
     try {
-      const r = await baton(['drill', 'postgres-local', '--async', '--json'])
+      const r = await baton(['drill', 'postgres-local', '--async', '--stall', '300', '--json'])
       expect(r.code).toBe(1)
       expect(JSON.parse(r.stdout)).toEqual({ passed: false, scenario: 'failover' })
-      expect(calls).toEqual([{ synchronous: false }])
+      expect(calls).toEqual([{ synchronous: false, stallReplicationMs: 300 }])
     } finally {
       setLocalDrillImporter(previous)
     }
@@ -50,7 +50,10 @@ describe('baton drill postgres-local / postgres-switchover', () => {
     expect(a.stderr).toMatch(/--seed and --seeds do not apply/)
     const b = await baton(['drill', 'region-outage', '--async'])
     expect(b.code).toBe(2)
-    expect(b.stderr).toMatch(/--async applies to the postgres-local drills only/)
+    expect(b.stderr).toMatch(/--async and --stall apply to the postgres-local drills only/)
+    const c = await baton(['drill', 'postgres-local', '--stall', 'soon'])
+    expect(c.code).toBe(2)
+    expect(c.stderr).toMatch(/--stall/)
   })
 
   it('says what to install when the drill module cannot be loaded (exit 2)', async () => {

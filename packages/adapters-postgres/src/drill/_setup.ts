@@ -38,6 +38,14 @@ export interface LocalDrillOptions {
   readonly writeIntervalMs?: number
   /** Failback gate window per stage, ms; default 1 500. */
   readonly gateWindowMs?: number
+  /**
+   * Failover drill: cut the standby off its primary (empty `primary_conninfo`,
+   * reloaded) this long before the kill while the workload goes on. With an
+   * asynchronous standby the primary keeps acknowledging writes the standby
+   * never receives (a measured RPO above 0); with a synchronous one commits
+   * wait and nothing acknowledged is lost. Default 0 (no stall).
+   */
+  readonly stallReplicationMs?: number
   /** Progress lines. */
   readonly log?: (line: string) => void
 }

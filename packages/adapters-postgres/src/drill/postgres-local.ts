@@ -38,6 +38,10 @@ export interface LocalDrillReport {
   readonly rtoMs?: number
   /** The RTO the controller recorded in `failover.completed`, ms. */
   readonly recordedRtoMs?: number
+  /** The RPO the controller recorded in `failover.completed` (its lag estimate), ms. */
+  readonly recordedRpoMs?: number
+  /** How long replication was cut off before the kill (see `stallReplicationMs`), ms. */
+  readonly stalledReplicationMs?: number
   /** Acknowledged writes and how many of them the new primary lacks (RPO in rows). */
   readonly rpo: { readonly acknowledged: number; readonly lostRows: number }
   /** Rows in each server at the end. */
@@ -141,6 +145,26 @@ export async function runPostgresFailoverDrill(
     )
     mark(`workload running: ${world.acks.length} writes acknowledged by east`)
 
+    const stall = options.stallReplicationMs ?? 0
+    if (stall > 0) {
+      await world.clusters.west.query("ALTER SYSTEM SET primary_conninfo = ''")
+      await world.clusters.west.query('SELECT pg_reload_conf()')
+      await waitUntil(
+        async () =>
+          (
+            await world.clusters.east.query(
+              "SELECT 1 FROM pg_stat_replication WHERE application_name = 'west'",
+            )
+          ).length === 0,
+        10_000,
+        'west did not disconnect from east',
+      )
+      const acked = world.acks.length
+      await sleep(stall)
+      mark(
+        `replication to west stalled for ${stall} ms; ${world.acks.length - acked} writes acknowledged meanwhile`,
+      )
+    }
     const killedAt = Date.now()
     await world.clusters.east.stop('kill')
     await world.services.east?.kill()
@@ -270,6 +294,8 @@ export async function runPostgresFailoverDrill(
         detectionMs: detectedAt - killedAt,
         rtoMs,
         ...(completed.rto.measuredMs === null ? {} : { recordedRtoMs: completed.rto.measuredMs }),
+        ...(completed.rpo.measuredMs === null ? {} : { recordedRpoMs: completed.rpo.measuredMs }),
+        ...(stall > 0 ? { stalledReplicationMs: stall } : {}),
         rpo: { acknowledged: ackedBefore.length, lostRows },
         rows,
         failedWrites: world.failedWrites.length,

@@ -23,6 +23,12 @@ export function localDrillReportMarkdown(report: LocalDrillReport): string {
     `| RTO (${report.scenario === 'failover' ? 'kill' : 'request'} → first write acknowledged by the new primary) | ${ms(report.rtoMs)} |`,
     `| RTO recorded by baton in \`failover.completed\` | ${ms(report.recordedRtoMs)} |`,
     `| RPO (acknowledged rows lost) | ${report.rpo.lostRows} of ${report.rpo.acknowledged} |`,
+    ...(report.recordedRpoMs === undefined
+      ? []
+      : [`| RPO recorded by baton (its lag estimate) | ${ms(report.recordedRpoMs)} |`]),
+    ...(report.stalledReplicationMs === undefined
+      ? []
+      : [`| replication cut off before the kill | ${ms(report.stalledReplicationMs)} |`]),
     `| writes refused or failed during the drill | ${report.failedWrites} |`,
     ...(report.failback === undefined
       ? []

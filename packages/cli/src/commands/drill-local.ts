@@ -27,6 +27,8 @@ export interface LocalDrillCommandOptions {
   readonly report?: string
   /** An asynchronous standby instead of a synchronous one. */
   readonly asyncStandby?: boolean
+  /** Cut replication off this long before the kill (ms). */
+  readonly stallMs?: number
 }
 
 interface LocalDrillModule {
@@ -69,6 +71,7 @@ export async function localDrillCommand(
   }
   const report = await mod[run]({
     ...(options.asyncStandby === true ? { synchronous: false } : { synchronous: true }),
+    ...(options.stallMs === undefined ? {} : { stallReplicationMs: options.stallMs }),
     ...(options.json ? {} : { log: (line: string) => println(io.stderr, line) }),
   })
   const markdown = mod.localDrillReportMarkdown(report)

@@ -50,6 +50,8 @@ export interface DrillCommandOptions {
   readonly report?: string
   /** Local PostgreSQL drills: an asynchronous standby instead of a synchronous one. */
   readonly async?: boolean
+  /** Local PostgreSQL failover drill: cut replication off this long before the kill (ms). */
+  readonly stall?: number
 }
 
 /** The pseudo-scenario that draws a random scenario from each seed. */
@@ -191,10 +193,12 @@ export async function drillCommand(
       json: options.json,
       ...(options.report === undefined ? {} : { report: options.report }),
       ...(options.async === true ? { asyncStandby: true } : {}),
+      ...(options.stall === undefined ? {} : { stallMs: options.stall }),
     })
   }
-  if (options.async === true)
-    throw new UsageError('--async applies to the postgres-local drills only')
+  if (options.async === true || options.stall !== undefined) {
+    throw new UsageError('--async and --stall apply to the postgres-local drills only')
+  }
   if (options.seeds !== undefined && options.seed !== undefined) {
     throw new UsageError('use either --seed or --seeds, not both')
   }

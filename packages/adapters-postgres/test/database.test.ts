@@ -131,6 +131,42 @@ describe('PostgresDatabase', () => {
     }
   })
 
+  it('fences a reachable primary read-only and stops it with `stop`; snapshots only the primary', async () => {
+    const pair = await createLocalPair({ fsync: false })
+    let stopped = 0
+    const database = createPostgresDatabase({
+      regions: {
+        east: {
+          connectionString: pair.primary.url(),
+          applicationName: pair.primary.name,
+          stop: async () => {
+            stopped++
+            await pair.primary.stop('fast')
+          },
+        },
+        west: { connectionString: pair.standby.url(), applicationName: pair.standby.name },
+      },
+    })
+    try {
+      const snapshot = await database.snapshot('east', { epoch: 1 })
+      expect(snapshot.id).toMatch(/^restore-point:baton-\d+-e1@[0-9A-F]+\/[0-9A-F]+$/)
+      const onStandby = await database.snapshot('west', { epoch: 1 }).catch((e) => e)
+      expect(isBatonError(onStandby, 'ADAPTER'), String(onStandby)).toBe(true)
+      expect(await database.fence('west', { epoch: 1 })).toEqual({ fenced: true, reachable: true })
+      expect(stopped).toBe(0)
+      expect(await database.fence('east', { epoch: 1 })).toEqual({ fenced: true, reachable: true })
+      expect(stopped).toBe(1)
+      expect(pair.primary.running).toBe(false)
+      expect(await database.fence('east', { epoch: 1 })).toEqual({
+        fenced: false,
+        reachable: false,
+      })
+    } finally {
+      await database.close()
+      await pair.dispose()
+    }
+  })
+
   it('refuses a graceful promotion without a reachable primary, and names bad options', async () => {
     const f = await fixture()
     try {

@@ -57,6 +57,15 @@ export interface PostgresDatabaseOptions {
   readonly catchUpTimeoutMs?: number
   /** Clock for `measuredAt` / `promotedAt`; default `Date.now`. */
   readonly now?: () => number
+  /**
+   * Watch replication in the background every this many ms (default: off).
+   * Each round reads the primary's WAL position and each standby's replay
+   * position, so that when the primary becomes unreachable `replicationLag`
+   * can still estimate what the standby lacks: the time between the last
+   * primary position the standby is known to have replayed and the last time
+   * the primary answered (writes acknowledged after that are not counted).
+   */
+  readonly watchIntervalMs?: number
 }
 
 /** A {@link Database} over PostgreSQL servers. */
@@ -119,6 +128,13 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Postgr
   const name = options.name ?? `postgres:${ids.join(',')}`
   let seenEpoch = Number.NEGATIVE_INFINITY
   let knownPrimary: RegionId | undefined
+  /** Watched primary positions (time, LSN), oldest first, and when the primary last answered. */
+  const watched: { at: number; lsn: bigint }[] = []
+  let primaryLastSeen: { at: number; lsn: bigint } | undefined
+  const watchEvery =
+    options.watchIntervalMs === undefined
+      ? undefined
+      : positive(options.watchIntervalMs, 'watchIntervalMs')
 
   const server = (region: RegionId): Server => {
     const s = servers.get(region)
@@ -204,6 +220,48 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Postgr
     return lsn
   }
 
+  let watching = false
+  const watchRound = async (): Promise<void> => {
+    if (watching) return
+    watching = true
+    try {
+      const ctx = { epoch: 0 }
+      const region = knownPrimary ?? (await primaries(ctx))[0]
+      if (region === undefined) return
+      const at = now()
+      const lsn = await lsnOf(
+        server(region),
+        'SELECT pg_current_wal_lsn()::text AS lsn',
+        ctx,
+        'watch',
+      ).catch(() => undefined)
+      if (lsn === undefined) return
+      primaryLastSeen = { at, lsn }
+      if (watched.at(-1)?.lsn !== lsn) watched.push({ at, lsn })
+      // Keep what a standby might still be behind: drop positions every standby has replayed, keep 1 000 at most.
+      const replays = await Promise.all(
+        ids
+          .filter((id) => id !== region)
+          .map((id) =>
+            lsnOf(server(id), 'SELECT pg_last_wal_replay_lsn()::text AS lsn', ctx, 'watch').catch(
+              () => 0n,
+            ),
+          ),
+      )
+      let slowest = lsn
+      for (const r of replays) if (r < slowest) slowest = r
+      while (watched.length > 1 && watched[1]!.lsn <= slowest) watched.shift()
+      if (watched.length > 1_000) watched.splice(0, watched.length - 1_000)
+    } catch {
+      // The primary or a standby did not answer: keep what was seen.
+    } finally {
+      watching = false
+    }
+  }
+  const watchTimer =
+    watchEvery === undefined ? undefined : setInterval(() => void watchRound(), watchEvery)
+  watchTimer?.unref()
+
   return {
     name,
     fencing,
@@ -240,8 +298,16 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Postgr
             ? undefined
             : await primaryPosition(source, s.applicationName, ctx).catch(() => undefined)
         if (primary === undefined) {
-          // The primary is unreachable: what the standby received but has not replayed.
           const received = parseLsn(row.receive) ?? replay
+          if (primaryLastSeen !== undefined && watched.length > 0) {
+            // Watched: the last primary position the standby has replayed, against the last one seen.
+            let caughtUpAt: number | undefined
+            for (const w of watched) if (w.lsn <= replay) caughtUpAt = w.at
+            const bytes = primaryLastSeen.lsn > replay ? Number(primaryLastSeen.lsn - replay) : 0
+            const lagMs = bytes === 0 ? 0 : primaryLastSeen.at - (caughtUpAt ?? watched[0]!.at)
+            return { region, lagMs: Math.max(0, lagMs), lagBytes: bytes, measuredAt: now() }
+          }
+          // Not watched: only what the standby received but has not replayed is known.
           const bytes = received > replay ? Number(received - replay) : 0
           return {
             region,
@@ -395,6 +461,7 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Postgr
     },
 
     async close() {
+      if (watchTimer !== undefined) clearInterval(watchTimer)
       for (const s of servers.values()) if (s.owned) await s.pool.end().catch(() => undefined)
     },
   }

@@ -72,6 +72,44 @@ describe('PostgresDatabase', () => {
     }
   })
 
+  it('estimates what an asynchronous standby lacks after the primary died, when watching replication', async () => {
+    const pair = await createLocalPair({ fsync: false })
+    const database = createPostgresDatabase({
+      regions: {
+        east: { connectionString: pair.primary.url(), applicationName: pair.primary.name },
+        west: { connectionString: pair.standby.url(), applicationName: pair.standby.name },
+      },
+      watchIntervalMs: 50,
+    })
+    try {
+      await pair.primary.query('CREATE TABLE orders (id serial PRIMARY KEY, v text)')
+      await new Promise((r) => setTimeout(r, 200))
+      await pair.standby.query("ALTER SYSTEM SET primary_conninfo = ''")
+      await pair.standby.query('SELECT pg_reload_conf()')
+      for (let i = 0; i < 100; i++) {
+        const rows = await pair.primary.query(
+          "SELECT 1 FROM pg_stat_replication WHERE application_name = 'standby'",
+        )
+        if (rows.length === 0) break
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      const cutAt = Date.now()
+      while (Date.now() - cutAt < 500) {
+        await pair.primary.query("INSERT INTO orders (v) VALUES ('lost')")
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      await new Promise((r) => setTimeout(r, 120))
+      await pair.primary.stop('kill')
+      const lag = await database.replicationLag('west', { epoch: 1 })
+      expect(lag.lagBytes).toBeGreaterThan(0)
+      expect(lag.lagMs).toBeGreaterThanOrEqual(300)
+      expect(lag.lagMs).toBeLessThan(5_000)
+    } finally {
+      await database.close()
+      await pair.dispose()
+    }
+  })
+
   it('switches over with zero data loss under a concurrent writer: row counts match, the old primary refuses writes', async () => {
     const f = await fixture()
     try {

@@ -125,6 +125,7 @@ export async function createDrillWorld(options: LocalDrillOptions = {}): Promise
       },
       name: 'postgres:drill',
       callTimeoutMs: 3_000,
+      watchIntervalMs: 100,
     })
     stoppers.push(() => database.close())
     await database.fencing.ensure(database.pool('east'))

@@ -12,7 +12,7 @@
  * @module
  */
 import { execFile } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { appendFile, chmod, chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -223,6 +223,31 @@ function settings(port: number, dir: string, fsync: boolean): string {
   ].join('\n')
 }
 
+/** Data directories of the servers this process started and has not stopped. */
+const started = new Set<string>()
+let exitHook = false
+
+/**
+ * If this process exits (an uncaught error, `process.exit`) with servers
+ * still running, kill their postmasters so that no server outlives it.
+ * (SIGKILL of this process itself cannot be caught.)
+ */
+function killOnExit(dir: string): void {
+  started.add(dir)
+  if (exitHook) return
+  exitHook = true
+  process.once('exit', () => {
+    for (const d of started) {
+      try {
+        const pid = Number(readFileSync(join(d, 'postmaster.pid'), 'utf8').split('\n')[0])
+        if (Number.isSafeInteger(pid) && pid > 0) process.kill(pid, 'SIGKILL')
+      } catch {
+        // not running
+      }
+    }
+  })
+}
+
 function cluster(name: string, dir: string, port: number, as: Owner | null): LocalCluster {
   const bin = findPostgresBin()
   const logFile = `${dir}.log`
@@ -239,6 +264,7 @@ function cluster(name: string, dir: string, port: number, as: Owner | null): Loc
     async start() {
       await run(join(bin, 'pg_ctl'), ['-D', dir, '-l', logFile, '-w', '-t', '60', 'start'], as)
       running = true
+      killOnExit(dir)
     },
     async stop(mode = 'fast') {
       if (mode === 'kill') {
@@ -254,14 +280,17 @@ function cluster(name: string, dir: string, port: number, as: Owner | null): Loc
           for (let i = 0; i < 200 && (await accepting(port)); i++) await pause(25)
         }
         running = false
+        started.delete(dir)
         return
       }
       if (!existsSync(join(dir, 'postmaster.pid'))) {
         running = false
+        started.delete(dir)
         return
       }
       await run(join(bin, 'pg_ctl'), ['-D', dir, '-m', mode, '-w', '-t', '60', 'stop'], as)
       running = false
+      started.delete(dir)
     },
     async query(sql, params = [], database = 'postgres') {
       const client = new pg.Client({

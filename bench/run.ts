@@ -12,7 +12,8 @@
  * and verify-export, default 1,000,000), BENCH_TRANSITIONS, BENCH_DECISIONS
  * and BENCH_DRILLS (engine: see `engine.ts`), BENCH_EXAMPLE_DRILLS (examples), BENCH_S3_APPENDS and
  * BENCH_S3_VERIFY (S3 against a local server: see `s3.ts`), BENCH_FIRESTORE_RECEIPTS and
- * BENCH_GCS_RECEIPTS (gcp: the Google Cloud stores against their emulators). Select groups by name:
+ * BENCH_GCS_RECEIPTS (gcp: the Google Cloud stores against their emulators), BENCH_PG_APPENDS
+ * (PostgreSQL store against the file store, default 20,000). Select groups by name:
  * `pnpm bench verify append checkpoint`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -25,6 +26,7 @@ import { benchEngine } from './engine.ts'
 import { benchExamples } from './examples.ts'
 import { benchExport } from './export.ts'
 import { benchGcp } from './gcp.ts'
+import { benchPostgres } from './postgres.ts'
 import { benchPrimitives } from './primitives.ts'
 import { benchS3 } from './s3.ts'
 import { benchVerify } from './verify.ts'
@@ -68,6 +70,8 @@ if (want('gcp'))
   rows.push(
     ...(await benchGcp(env('BENCH_FIRESTORE_RECEIPTS', 5_000), env('BENCH_GCS_RECEIPTS', 2_000))),
   )
+
+if (want('postgres')) rows.push(...(await benchPostgres(env('BENCH_PG_APPENDS', 20_000))))
 
 const lines = [
   `Run ${started.toISOString()} on ${machine()}.`,

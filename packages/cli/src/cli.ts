@@ -198,15 +198,33 @@ function program(baseIo: CliIo, run: (code: Promise<number>) => void): Command {
     )
     .argument(
       '<scenario>',
-      'a scenario .json file, a built-in name (region-outage, lag-spike, …) or random',
+      'a scenario .json file, a built-in name (region-outage, lag-spike, …), random, or a real local drill: postgres-local, postgres-switchover',
+    )
+    .option(
+      '--async',
+      'postgres-local drills: an asynchronous standby (RPO measured, not guaranteed 0)',
+    )
+    .option(
+      '--stall <ms>',
+      'postgres-local: cut replication off this long before the kill',
+      nonNegativeInt('--stall'),
     )
     .option('--seed <n>', 'the seed (default 0)', nonNegativeInt('--seed'))
     .option('--seeds <range>', 'run every seed of A..B (inclusive) and summarize')
     .option('--report <file>', 'write the report: Markdown, or JSON for a .json file')
     .addOption(jsonOption())
     .action(
-      (scenario: string, o: { seed?: number; seeds?: string; report?: string; json: boolean }) =>
-        run(drillCommand(io, scenario, o)),
+      (
+        scenario: string,
+        o: {
+          seed?: number
+          seeds?: string
+          report?: string
+          json: boolean
+          async?: boolean
+          stall?: number
+        },
+      ) => run(drillCommand(io, scenario, o)),
     )
 
   cmd

@@ -1,6 +1,6 @@
 /**
  * The HTML report in a real browser: Debian's chromium, headless, driven by
- * playwright-core (no browser download). `.ci/run` installs chromium.
+ * playwright-core (no browser download). `pnpm test` installs chromium when it is missing (scripts/system-packages.sh).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

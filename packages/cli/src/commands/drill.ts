@@ -37,6 +37,7 @@ import { Presets, SingleBar } from 'cli-progress'
 import { EXIT_INTEGRITY, EXIT_OK, UsageError } from '../errors.js'
 import { count } from '../format.js'
 import { type CliIo, println, wantsProgress } from '../io.js'
+import { LOCAL_DRILLS, localDrillCommand } from './drill-local.js'
 
 /** Options of `baton drill`. */
 export interface DrillCommandOptions {
@@ -47,6 +48,10 @@ export interface DrillCommandOptions {
   readonly seeds?: string
   /** Where to write the report (Markdown, or JSON for `.json`). */
   readonly report?: string
+  /** Local PostgreSQL drills: an asynchronous standby instead of a synchronous one. */
+  readonly async?: boolean
+  /** Local PostgreSQL failover drill: cut replication off this long before the kill (ms). */
+  readonly stall?: number
 }
 
 /** The pseudo-scenario that draws a random scenario from each seed. */
@@ -178,6 +183,22 @@ export async function drillCommand(
   scenarioArg: string,
   options: DrillCommandOptions,
 ): Promise<number> {
+  if (LOCAL_DRILLS[scenarioArg] !== undefined) {
+    if (options.seed !== undefined || options.seeds !== undefined) {
+      throw new UsageError(
+        `${scenarioArg} runs real servers in real time: --seed and --seeds do not apply`,
+      )
+    }
+    return localDrillCommand(io, scenarioArg, {
+      json: options.json,
+      ...(options.report === undefined ? {} : { report: options.report }),
+      ...(options.async === true ? { asyncStandby: true } : {}),
+      ...(options.stall === undefined ? {} : { stallMs: options.stall }),
+    })
+  }
+  if (options.async === true || options.stall !== undefined) {
+    throw new UsageError('--async and --stall apply to the postgres-local drills only')
+  }
   if (options.seeds !== undefined && options.seed !== undefined) {
     throw new UsageError('use either --seed or --seeds, not both')
   }

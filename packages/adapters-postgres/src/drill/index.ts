@@ -1,0 +1,6 @@
+export type { Ack, LocalDrillOptions } from './_setup.js'
+export * from './http-probe.js'
+export * from './loopback-router.js'
+export * from './postgres-local.js'
+export * from './region-service.js'
+export * from './report.js'

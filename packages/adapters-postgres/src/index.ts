@@ -1,0 +1,7 @@
+export type { ConnectionOptions, Queryable } from './_sql.js'
+export * from './database.js'
+export * from './errors.js'
+export * from './fencing.js'
+export * from './lease.js'
+export * from './ledger-store.js'
+export * from './probe.js'

@@ -12,7 +12,14 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..')
-const examples = readdirSync(join(root, 'examples')).sort()
+/** The five runbooks baton grew from; other examples (postgres-local) have their own tests. */
+const SEED_RUNBOOKS = [
+  'asset-factory-gcp',
+  'aurum-kubernetes',
+  'ggen-receipts',
+  'honua-aws',
+  'somaagent-route53',
+]
 const dirs: string[] = []
 
 beforeAll(() => {
@@ -25,16 +32,11 @@ afterAll(() => {
 })
 
 it('has the five seed runbooks', () => {
-  expect(examples).toEqual([
-    'asset-factory-gcp',
-    'aurum-kubernetes',
-    'ggen-receipts',
-    'honua-aws',
-    'somaagent-route53',
-  ])
+  const present = readdirSync(join(root, 'examples'))
+  expect(SEED_RUNBOOKS.filter((name) => present.includes(name))).toEqual(SEED_RUNBOOKS)
 })
 
-describe.each(examples)('examples/%s', (name) => {
+describe.each(SEED_RUNBOOKS)('examples/%s', (name) => {
   const dir = join(root, 'examples', name)
 
   it('is a private workspace package with drill and typecheck scripts and its own vitest project', () => {

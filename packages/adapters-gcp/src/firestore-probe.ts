@@ -72,9 +72,15 @@ export function createFirestoreProbe(options: FirestoreProbeOptions): FirestoreP
   const doc = db.doc(path)
   const region = options.region
 
-  const writeThenRead = async (): Promise<void> => {
+  let closed = false
+  // `live()` is false once the check was abandoned (timeout, abort) or the
+  // probe closed: the read is then never started, because the Firestore
+  // client rejects a read issued after terminate() on a promise nobody can
+  // catch (an unhandled rejection in the host process).
+  const writeThenRead = async (live: () => boolean): Promise<void> => {
     const nonce = randomUUID()
     const written = await doc.set({ region, nonce, at: new Date().toISOString() })
+    if (!live() || closed) throw new Error('ABANDONED: the check ended before the read back')
     const snap = await doc.get()
     // Another check's write landing after ours (one abandoned at its timeout
     // and retried by the client) is newer data, and still a good read.
@@ -96,8 +102,9 @@ export function createFirestoreProbe(options: FirestoreProbeOptions): FirestoreP
       const started = performance.now()
       let timer: NodeJS.Timeout | undefined
       let onAbort: (() => void) | undefined
+      let settled = false
       try {
-        const work = writeThenRead()
+        const work = writeThenRead(() => !settled)
         // A check abandoned at its timeout or abort still settles later: handled here.
         work.catch(() => undefined)
         await Promise.race([
@@ -123,6 +130,7 @@ export function createFirestoreProbe(options: FirestoreProbeOptions): FirestoreP
           error: code === undefined ? messageOf(error) : `gRPC ${code}: ${messageOf(error)}`,
         }
       } finally {
+        settled = true
         clearTimeout(timer)
         if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
       }
@@ -130,6 +138,7 @@ export function createFirestoreProbe(options: FirestoreProbeOptions): FirestoreP
     async close() {
       // A check abandoned at its timeout keeps the client busy until the
       // client's own deadline; do not wait for that longer than a check.
+      closed = true
       let timer: NodeJS.Timeout | undefined
       const released = ref.release()
       released.catch(() => undefined)

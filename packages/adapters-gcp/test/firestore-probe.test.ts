@@ -94,6 +94,50 @@ describe('firestore probe', () => {
     await probe.close()
   })
 
+  it('never starts the read back of a check abandoned at its timeout', async () => {
+    // The write answers only after the check has timed out and the probe is
+    // closed. Reading then would be wasted work and, on a client the probe
+    // terminated, a rejection nobody can catch.
+    const client = new Firestore({
+      projectId: PROJECT,
+      host: emulator.host,
+      ssl: false,
+      authClient: emulatorAuthClient() as never,
+    })
+    const path = freshPath('health')
+    const real = client.doc(path)
+    let releaseWrite: () => void = () => undefined
+    const writeHeld = new Promise<void>((resolve) => {
+      releaseWrite = resolve
+    })
+    let reads = 0
+    const slow = Object.assign(Object.create(real) as typeof real, {
+      set: async (data: Record<string, unknown>) => {
+        await writeHeld
+        return real.set(data)
+      },
+      get: () => {
+        reads++
+        return real.get()
+      },
+    })
+    const doc = client.doc.bind(client)
+    client.doc = ((p: string) => (p === path ? slow : doc(p))) as typeof client.doc
+    const probe = createFirestoreProbe({ client, region: 'r1', path, timeoutMs: 100 })
+    const sample = await probe.check({ epoch: 1 })
+    expect(sample.ok).toBe(false)
+    expect(sample.error).toContain('TIMEOUT')
+    await probe.close()
+    releaseWrite()
+    // The write lands (the emulator stores it); the read back never starts.
+    for (let i = 0; i < 50 && !(await real.get()).exists; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect((await real.get()).exists).toBe(true)
+    expect(reads).toBe(0)
+    await client.terminate()
+  })
+
   it('refuses bad options with INVALID_CONFIG naming the field', () => {
     for (const [options, field] of [
       [{ path: 'health/x' }, 'region'],

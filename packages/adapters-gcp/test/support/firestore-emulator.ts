@@ -4,7 +4,7 @@
  */
 import { FirestoreServer } from '@firestore-emulator/server'
 import { ServerCredentials } from '@grpc/grpc-js'
-import { within } from './deadline.js'
+import { within } from './deadline.ts'
 
 /** A running emulator. */
 export interface FirestoreEmulator {

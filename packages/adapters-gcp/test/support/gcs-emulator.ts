@@ -14,7 +14,7 @@ import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { within } from './deadline.js'
+import { within } from './deadline.ts'
 
 const require = createRequire(import.meta.url)
 

@@ -7,7 +7,9 @@
  * The default policy encodes the runbooks:
  * - HonuaIO's decision matrix: region completely unavailable → automatic
  *   failover; planned maintenance → manual procedure; database affected →
- *   promote the replica, then fail over, else the application layer only;
+ *   promote the replica as part of the failover (before the traffic moves
+ *   when graceful; after it, once the old primary is fenced, when the source
+ *   is down: see `plans.ts`), else the application layer only;
  * - SomaAgent's assessment table: P1 complete region down → immediate
  *   failover; P2 partial degradation → gradual traffic shift; P3 non-critical
  *   → monitor; and its EU residency rule: EU users stay in the EU (read-only
@@ -158,7 +160,10 @@ export type Decision = {
   readonly fromStatus: HealthStatus
   /** One line, for people. */
   readonly reason: string
-  /** `promote`: promote the target's replica before moving traffic; `none`: application layer only. */
+  /**
+   * `promote`: promote the target's replica (before moving traffic when
+   * graceful, after it when not; see `plans.ts`); `none`: application layer only.
+   */
   readonly database: 'promote' | 'none'
   /** `from` is reachable: drain it and promote gracefully (switchover) rather than abandon it. */
   readonly graceful: boolean
@@ -451,7 +456,14 @@ function automatic(input: PolicyInput, nonCritical: ReadonlySet<DetectorName>): 
     (s.reasons.some((r) => r.detector === 'replicationLag') ||
       (s.status === 'down' && input.topology.databasePrimary === from))
   const database = affected ? 'promote' : 'none'
-  const layer = affected ? 'promote the replica, then move traffic' : 'application layer only'
+  // Says what the default plans do (plans.ts): a graceful promotion comes
+  // before the traffic moves; an ungraceful one after it (split-brain safety).
+  const layer = (graceful: boolean): string =>
+    !affected
+      ? 'application layer only'
+      : graceful
+        ? 'promote the replica, then move traffic'
+        : 'move traffic off it, then fence the old primary and promote the replica'
 
   if (s.status === 'down') {
     const { ranked, excluded, rule } = candidates(input, from, 'degraded')
@@ -473,7 +485,7 @@ function automatic(input: PolicyInput, nonCritical: ReadonlySet<DetectorName>): 
       action: 'failover',
       severity: 'P1',
       to,
-      reason: `${from} is ${describe(s)}; automatic failover to ${to ?? '(no eligible region)'}, ${layer}`,
+      reason: `${from} is ${describe(s)}; automatic failover to ${to ?? '(no eligible region)'}, ${layer(false)}`,
       database,
       graceful: false,
       zeroDataLoss: false,
@@ -499,7 +511,7 @@ function automatic(input: PolicyInput, nonCritical: ReadonlySet<DetectorName>): 
     action: 'shift',
     severity: 'P2',
     to,
-    reason: `${from} is ${describe(s)}; gradual traffic shift to ${to ?? '(no healthy region)'}, ${layer}`,
+    reason: `${from} is ${describe(s)}; gradual traffic shift to ${to ?? '(no healthy region)'}, ${layer(true)}`,
     database,
     graceful: true,
     zeroDataLoss: false,

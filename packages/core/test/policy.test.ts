@@ -85,7 +85,7 @@ function input(
 }
 
 describe('default policy: the runbook table', () => {
-  it('complete region outage → automatic failover, P1, promote the replica first', () => {
+  it('complete region outage → automatic failover, P1, database promoted once traffic has left', () => {
     const d = defaultPolicy(
       input(US_HOME, { [USE]: 'down', [USW]: 'healthy', [EUW]: 'healthy' }, USE),
     )
@@ -105,6 +105,21 @@ describe('default policy: the runbook table', () => {
     })
     expect(d.residency).toBeUndefined()
     expect(d.reason).toContain('consecutiveFailures=3 (threshold 3)')
+    // The reason tells the order the ungraceful plan really runs in.
+    expect(d.reason).toContain('move traffic off it, then fence the old primary and promote')
+  })
+
+  it('the reason names the order of promotion and traffic the plan will follow', () => {
+    const lag = assess(USE, 'degraded', {
+      reasons: [{ detector: 'replicationLag', value: 4e6, threshold: 3.6e6 }],
+    })
+    const shift = defaultPolicy(input(US_HOME, { [USE]: lag, [USW]: 'healthy' }, USE))
+    expect(shift).toMatchObject({ action: 'shift', graceful: true, database: 'promote' })
+    expect(shift.reason).toContain('promote the replica, then move traffic')
+    const appOnly = defaultPolicy(
+      input(US_HOME, { [USE]: 'degraded', [USW]: 'healthy', [EUW]: 'healthy' }, USE),
+    )
+    expect(appOnly.reason).toContain('application layer only')
   })
 
   it('partial degradation → gradual traffic shift, P2, application layer only', () => {

@@ -17,7 +17,7 @@ const US = [
   { id: 'us-west-2', jurisdiction: 'US' },
 ] as const
 
-/** Runbook 001, "Region Outage": automated, RTO ~10 min, RPO ~30 s; promote the replica, then move traffic. */
+/** Runbook 001, "Region Outage": automated, RTO ~10 min, RPO ~30 s; the replica promoted in the failover. */
 const regionOutage: ScenarioInput = {
   name: 'region-outage',
   description:

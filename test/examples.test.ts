@@ -63,6 +63,24 @@ describe.each(SEED_RUNBOOKS)('examples/%s', (name) => {
     expect(readme).toMatch(/## Where the plan beats the runbook/)
   })
 
+  it('refuses bad arguments, naming them, before any drill runs', () => {
+    for (const [args, message] of [
+      [['--htm', 'x'], "Unknown option '--htm'"],
+      [['--html'], "Option '--html <value>' argument missing"],
+      [['1.5'], 'seed: not an integer: 1.5'],
+      [['1', '2'], 'one seed at most, got 1 2'],
+    ] as const) {
+      const r = spawnSync(process.execPath, ['src/main.ts', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 60_000,
+      })
+      expect(r.status, args.join(' ')).not.toBe(0)
+      expect(r.stderr).toContain(message)
+      expect(r.stdout).toBe('')
+    }
+  })
+
   it('drills: every drill passes and writes an HTML report with its timeline', () => {
     const out = mkdtempSync(join(tmpdir(), `baton-${name}-`))
     dirs.push(out)

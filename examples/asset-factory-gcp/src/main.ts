@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import {
   formatDuration,
   ledgerReportHtml,
@@ -16,12 +17,14 @@ import { runAll } from './drills.ts'
 import { RUNBOOK_TIMELINE } from './plan.ts'
 
 /** `[seed] [--html <dir>]`: the seed, and where to write each drill's HTML report. */
-const args = process.argv.slice(2)
-const htmlAt = args.indexOf('--html')
-const htmlDir = htmlAt >= 0 ? args[htmlAt + 1] : undefined
-if (htmlAt >= 0 && htmlDir === undefined) throw new Error('--html needs a directory')
-const seed = Number(args.find((_a, i) => i !== htmlAt && i !== htmlAt + 1) ?? 0)
-if (!Number.isSafeInteger(seed)) throw new Error(`seed: not an integer: ${String(seed)}`)
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { html: { type: 'string' } },
+})
+if (positionals.length > 1) throw new Error(`one seed at most, got ${positionals.join(' ')}`)
+const seed = Number(positionals[0] ?? 0)
+if (!Number.isSafeInteger(seed)) throw new Error(`seed: not an integer: ${positionals[0]}`)
+const htmlDir = values.html
 if (htmlDir !== undefined) mkdirSync(htmlDir, { recursive: true })
 /** Writes `d`'s HTML report when asked to. */
 const writeHtml = (d: ReportedDrill): void => {

@@ -10,6 +10,9 @@
  * When it acquires the lease it replays the ledger to learn where the run
  * is: a new holder continues the same machine. An operation the previous
  * holder left in flight is halted and resumed from where traffic really is.
+ * So is a run the ledger cannot replay (a ledger restored at an anchor in
+ * the middle of a run, a ledger with receipts the machine does not allow):
+ * its recorded state is not trusted, the halt says why.
  *
  * @module
  */
@@ -731,7 +734,8 @@ export function createController(options: ControllerOptions): Controller {
         dispatch(async () => {
           // Continue the run the ledger records (another instance may have written it).
           const replayed = await replay(ledger.read(), { home: topology.home })
-          const resumedFrom = replayed.final ?? initialState(topology.home)
+          const trusted = replayed.status === 'REPLAYED'
+          const resumedFrom = (trusted ? replayed.final : undefined) ?? initialState(topology.home)
           state = resumedFrom
           await record({
             type: 'lease.acquired',
@@ -745,10 +749,21 @@ export function createController(options: ControllerOptions): Controller {
               regions,
               resumedFrom: resumedFrom.name,
               epoch: grant.epoch,
+              ...(trusted
+                ? {}
+                : { replay: { status: replayed.status, problems: replayed.problems.length } }),
             },
           })
           emit({ type: 'lease.acquired', at: now(), holder: instance, epoch: grant.epoch })
-          if (state.name === 'halted' || state.operation !== undefined) {
+          if (!trusted) {
+            const first = replayed.problems[0]!
+            await handle({
+              type: 'halt',
+              at: now(),
+              reason: `the ledger's run does not replay (${replayed.problems.length} problem(s); first at seq ${first.seq}: ${first.message}): resuming from where traffic really is`,
+            })
+            await handle({ type: 'resume', at: now(), serving: await servingNow() })
+          } else if (state.name === 'halted' || state.operation !== undefined) {
             if (state.operation !== undefined) {
               await handle({
                 type: 'halt',

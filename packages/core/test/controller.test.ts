@@ -1,4 +1,12 @@
-import { createLedger, createMemoryStore, type Ledger, type Receipt, verify } from '@baton/ledger'
+import {
+  createAnchor,
+  createLedger,
+  createMemoryStore,
+  type Ledger,
+  leafHash,
+  type Receipt,
+  verify,
+} from '@baton/ledger'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   type Controller,
@@ -295,6 +303,91 @@ describe('controller: several instances', () => {
     const report = await replay(r.ledger.read())
     expect(report.problems).toEqual([])
     expect(r.world.truth.violations()).toEqual([])
+  })
+})
+
+describe('controller: a ledger whose run does not replay', () => {
+  it('restored at an anchor in the middle of a failover: halts, says why, resumes where traffic really is', async () => {
+    const r = rig()
+    await settledFailover(r)
+    await r.controllers[0]!.stop()
+    // The ledger restored after retention starts inside the failover: the
+    // receipts that said where the run was are retired.
+    const all = await receipts(r.ledger)
+    const into = all.find(
+      (x) => x.type === 'state.changed' && (x.data as { to: string }).to === 'failing-over',
+    )!.seq
+    const anchor = await createAnchor(r.store, into + 1)
+    const restored = createMemoryStore({ anchor })
+    for await (const line of r.store.read(into + 1)) {
+      await restored.append([{ ...line, hash: leafHash(line.bytes) }])
+    }
+    expect((await replay(createLedger({ store: restored }).read(), { home: A })).status).toBe(
+      'FAILED',
+    )
+
+    const ledger = createLedger({ store: restored, clock: r.clock })
+    const ports = r.world.connect('i9')
+    const c = createController({
+      instance: 'i9',
+      topology: {
+        home: A,
+        regions: [
+          { id: A, jurisdiction: 'US' },
+          { id: B, jurisdiction: 'US' },
+        ],
+        databasePrimary: A,
+      },
+      ports: {
+        probes: [ports.probe(A), ports.probe(B)],
+        globalProbe: ports.endpointProbe(),
+        router: ports.router,
+        database: ports.database,
+        scaler: ports.scaler,
+        notifier: ports.notifier,
+        lease: r.lease.view('i9'),
+      },
+      ledger,
+      clock: r.clock,
+    })
+    r.controllers.push(c)
+    await c.start()
+    await r.clock.advance(MIN)
+    await c.idle()
+    // Not "active at home" (the replay's guess): traffic is in B.
+    expect(c.state).toMatchObject({ name: 'failed-over', serving: B })
+    const fresh = (await receipts(ledger)).filter((x) => x.seq > all.at(-1)!.seq)
+    const started = fresh.find((x) => x.type === 'controller.started')!
+    expect(started.data).toMatchObject({ resumedFrom: 'active', replay: { status: 'FAILED' } })
+    const changes = fresh
+      .filter((x) => x.type === 'state.changed')
+      .map((x) => x.data as { from: string; to: string; event: { reason?: string } })
+    expect(changes.map((x) => [x.from, x.to])).toEqual([
+      ['active', 'halted'],
+      ['halted', 'failed-over'],
+    ])
+    expect(changes[0]!.event.reason).toMatch(/does not replay .*first at seq \d+/)
+    expect((await verify(restored)).status).toBe('VERIFIED')
+  })
+
+  it('a ledger that replays is trusted: a takeover after a failover adds no halt', async () => {
+    const r = rig(2)
+    const [c1, c2] = r.controllers
+    await settledFailover(r)
+    await c2!.start()
+    const before = (await receipts(r.ledger)).length
+    await c1!.stop()
+    await r.clock.advance(3 * MIN)
+    await c2!.idle()
+    expect(c2!.lease?.holder).toBe('i2')
+    const fresh = (await receipts(r.ledger)).slice(before)
+    const started = fresh.find(
+      (x) => x.type === 'controller.started' && (x.data as { instance: string }).instance === 'i2',
+    )!
+    expect(started.data).toMatchObject({ resumedFrom: 'failed-over' })
+    expect(started.data).not.toHaveProperty('replay')
+    expect(fresh.some((x) => x.type === 'state.changed')).toBe(false)
+    expect(c2!.state).toMatchObject({ name: 'failed-over', serving: B })
   })
 })
 

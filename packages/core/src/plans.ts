@@ -12,13 +12,18 @@
  *   ─▶ [verify-endpoint] ─▶ [notify-completed]                 (* graceful only)
  * ```
  *
- * An ungraceful failover that promotes moves traffic first: preflight ─▶
- * [approval] ─▶ [scale] ─▶ shift-traffic ─▶ [verify-endpoint] ─▶ fence ─▶
- * promote ─▶ verify-writes ─▶ [notify-completed]. Its old primary could not
- * be fenced, so it must receive no more traffic before another region's
- * replica becomes the primary (else a region that comes back, or was only
+ * An ungraceful failover that promotes moves traffic before promoting:
+ *
+ * ```
+ * preflight ─▶ [approval] ─┬─▶ fence ───┬─▶ shift-traffic ─▶ [verify-endpoint]
+ *                          └─▶ [scale] ─┘   ─▶ promote ─▶ verify-writes ─▶ [notify-completed]
+ * ```
+ *
+ * Its old primary usually cannot be fenced (it is down, or unreachable from
+ * here), so it must receive no more traffic before another region's replica
+ * becomes the primary (else a region that comes back, or was only
  * unreachable from this instance, takes writes under the old primary: split
- * brain).
+ * brain). The fencing attempt itself runs beside the scale-up.
  *
  * The database chain (snapshot → fence → promote → verify-writes) exists
  * only with `database: 'promote'`. Rollback: [notify-initiated] →
@@ -237,8 +242,8 @@ export function createFailoverPlan(
     )
   }
 
-  /** snapshot* → fence → promote → verify-writes, after `after`; returns the last step. */
-  const databaseChain = (after: readonly string[]): string => {
+  /** snapshot* → fence, after `after`; returns the fence step. */
+  const fenceChain = (after: readonly string[]): string => {
     const database = ports.database!
     const snapshot = add(
       snapshotStep({
@@ -250,7 +255,7 @@ export function createFailoverPlan(
         when: 'graceful',
       }),
     )
-    const fence = add(
+    return add(
       fenceStep({
         id: 'fence',
         title: `Fence the old primary in ${from}`,
@@ -258,12 +263,16 @@ export function createFailoverPlan(
         dependsOn: [snapshot],
       }),
     )
+  }
+  /** promote → verify-writes, after `after`; returns the last step. */
+  const promoteChain = (after: readonly string[]): string => {
+    const database = ports.database!
     const promote = add(
       promoteStep({
         id: 'promote',
         title: `Promote the replica in ${to}`,
         database,
-        dependsOn: [fence],
+        dependsOn: after,
       }),
     )
     return add(
@@ -295,7 +304,13 @@ export function createFailoverPlan(
   const trafficFirst = decision.database === 'promote' && !decision.graceful
 
   const beforeTraffic: string[] = []
-  if (decision.database === 'promote' && !trafficFirst) beforeTraffic.push(databaseChain([gate]))
+  // Fencing (and a graceful final snapshot) never waits for capacity: it runs
+  // beside the scale-up. Graceful: the replica is promoted before traffic
+  // moves; ungraceful: after (see above).
+  if (decision.database === 'promote') {
+    const fenced = fenceChain([gate])
+    beforeTraffic.push(trafficFirst ? fenced : promoteChain([fenced]))
+  }
   if (ports.scaler !== undefined) {
     const scaler = ports.scaler
     beforeTraffic.push(
@@ -333,7 +348,7 @@ export function createFailoverPlan(
       : shift,
   )
   let last = verifyEndpoint(shifted)
-  if (trafficFirst) last = databaseChain([last])
+  if (trafficFirst) last = promoteChain([last])
   if (ports.notifier !== undefined) {
     add(
       notifyStep({

@@ -1028,14 +1028,14 @@ describe('default failover plan', () => {
     expect(text).toContain(`promote the replica of fake-db in ${EU} now (ungraceful`)
     expect(text).toContain(`scale fake-asg in ${EU} to 6; wait until all are ready`)
     expect(text).toContain(`set ${US}=0, ${EU}=100 on fake-dns`)
-    // Ungraceful: traffic leaves the unfenced old primary before the replica is promoted.
+    // Ungraceful: the fencing attempt runs beside the scale-up, and traffic
+    // leaves the unfenced old primary before the replica is promoted.
     expect(report.waves).toEqual([
       ['notify-initiated', 'preflight'],
-      ['scale'],
+      ['snapshot', 'scale'],
+      ['fence'],
       ['shift-traffic'],
       ['verify-endpoint'],
-      ['snapshot'],
-      ['fence'],
       ['promote'],
       ['verify-writes'],
       ['notify-completed'],

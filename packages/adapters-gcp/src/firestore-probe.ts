@@ -80,7 +80,7 @@ export function createFirestoreProbe(options: FirestoreProbeOptions): FirestoreP
   const writeThenRead = async (live: () => boolean): Promise<void> => {
     const nonce = randomUUID()
     const written = await doc.set({ region, nonce, at: new Date().toISOString() })
-    if (!live() || closed) throw new Error('ABANDONED: the check ended before the read back')
+    if (!live()) throw new Error('ABANDONED: the check ended before the read back')
     const snap = await doc.get()
     // Another check's write landing after ours (one abandoned at its timeout
     // and retried by the client) is newer data, and still a good read.
@@ -104,7 +104,7 @@ export function createFirestoreProbe(options: FirestoreProbeOptions): FirestoreP
       let onAbort: (() => void) | undefined
       let settled = false
       try {
-        const work = writeThenRead(() => !settled)
+        const work = writeThenRead(() => !settled && !closed)
         // A check abandoned at its timeout or abort still settles later: handled here.
         work.catch(() => undefined)
         await Promise.race([

@@ -755,22 +755,18 @@ export function createController(options: ControllerOptions): Controller {
             },
           })
           emit({ type: 'lease.acquired', at: now(), holder: instance, epoch: grant.epoch })
-          if (!trusted) {
-            const first = replayed.problems[0]!
-            await handle({
-              type: 'halt',
-              at: now(),
-              reason: `the ledger's run does not replay (${replayed.problems.length} problem(s); first at seq ${first.seq}: ${first.message}): resuming from where traffic really is`,
-            })
-            await handle({ type: 'resume', at: now(), serving: await servingNow() })
-          } else if (state.name === 'halted' || state.operation !== undefined) {
-            if (state.operation !== undefined) {
-              await handle({
-                type: 'halt',
-                at: now(),
-                reason: `takeover: ${state.operation.id} was interrupted`,
-              })
-            }
+          // A run the ledger cannot vouch for, or one left mid-operation, is
+          // halted; a halted run resumes from where traffic really is.
+          const first = replayed.problems[0]
+          const haltReason =
+            first !== undefined
+              ? `the ledger's run does not replay (${replayed.problems.length} problem(s); first at seq ${first.seq}: ${first.message}): resuming from where traffic really is`
+              : state.operation !== undefined
+                ? `takeover: ${state.operation.id} was interrupted`
+                : undefined
+          if (haltReason !== undefined)
+            await handle({ type: 'halt', at: now(), reason: haltReason })
+          if (state.name === 'halted') {
             await handle({ type: 'resume', at: now(), serving: await servingNow() })
           }
           // News that arrived while another instance held the lease.

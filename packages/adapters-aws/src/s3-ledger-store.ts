@@ -40,6 +40,7 @@ import {
   ConflictError,
   CorruptLedgerError,
   checkAnchor,
+  checkAppendRange,
   type EncodedReceipt,
   InvalidInputError,
   LedgerError,
@@ -369,19 +370,7 @@ export async function openS3LedgerStore(options: S3LedgerStoreOptions): Promise<
       assertOpen()
       if (options.readOnly === true) throw new LedgerError('IO', `${location}: opened read-only`)
       if (entries.length === 0) return
-      const first = entries[0]!.seq
-      for (let i = 0; i < entries.length; i++) {
-        if (entries[i]!.seq !== first + i) {
-          throw new InvalidInputError(`entries[${i}].seq`, `must be ${first + i} (consecutive)`)
-        }
-      }
-      if (first < base.size) {
-        throw new ConflictError(
-          first,
-          0,
-          `seq ${first} is retired: the ledger begins at its anchor (seq ${base.size})`,
-        )
-      }
+      const first = checkAppendRange(entries, base.size)
       if (first > base.size && !(await exists(first - 1))) {
         throw new ConflictError(
           first,

@@ -24,6 +24,7 @@ import {
   ConflictError,
   CorruptLedgerError,
   checkAnchor,
+  checkAppendRange,
   type EncodedReceipt,
   InvalidInputError,
   LedgerError,
@@ -177,13 +178,10 @@ export async function openFirestoreStore(options: FirestoreStoreOptions): Promis
     async append(entries) {
       assertOpen()
       if (entries.length === 0) return
-      const first = entries[0]!.seq
+      checkAppendRange(entries, base.size)
       const texts: string[] = []
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!
-        if (e.seq !== first + i) {
-          throw new InvalidInputError(`entries[${i}].seq`, `must be ${first + i} (consecutive)`)
-        }
         if (e.bytes.length > MAX_RECEIPT_BYTES) {
           throw new InvalidInputError(
             `entries[${i}].bytes`,
@@ -191,13 +189,6 @@ export async function openFirestoreStore(options: FirestoreStoreOptions): Promis
           )
         }
         texts.push(Buffer.from(e.bytes).toString('utf8'))
-      }
-      if (first < base.size) {
-        throw new ConflictError(
-          first,
-          0,
-          `seq ${first} is retired: the ledger begins at its anchor (seq ${base.size})`,
-        )
       }
       let committed = 0
       for (let at = 0; at < entries.length; at += MAX_BATCH) {

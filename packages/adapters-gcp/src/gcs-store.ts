@@ -17,7 +17,7 @@ import {
   ConflictError,
   CorruptLedgerError,
   checkAnchor,
-  InvalidInputError,
+  checkAppendRange,
   LedgerError,
   type LedgerStore,
   leafHash,
@@ -224,19 +224,7 @@ export async function openGcsStore(options: GcsStoreOptions): Promise<GcsStore> 
     async append(entries) {
       assertOpen()
       if (entries.length === 0) return
-      const first = entries[0]!.seq
-      for (let i = 0; i < entries.length; i++) {
-        if (entries[i]!.seq !== first + i) {
-          throw new InvalidInputError(`entries[${i}].seq`, `must be ${first + i} (consecutive)`)
-        }
-      }
-      if (first < start.size) {
-        throw new ConflictError(
-          first,
-          0,
-          `seq ${first} is retired: the ledger begins at its anchor (seq ${start.size})`,
-        )
-      }
+      const first = checkAppendRange(entries, start.size)
       if (first > start.size && first > known && !(await exists(first - 1))) {
         throw new ConflictError(
           first,

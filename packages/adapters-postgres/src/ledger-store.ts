@@ -24,6 +24,7 @@ import {
   anchorHead,
   ConflictError,
   checkAnchor,
+  checkAppendRange,
   type EncodedReceipt,
   InvalidInputError,
   LedgerError,
@@ -205,22 +206,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async append(entries: readonly EncodedReceipt[]): Promise<void> {
       assertOpen()
       if (entries.length === 0) return
-      const first = entries[0]!.seq
+      const first = checkAppendRange(entries, base)
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!
-        if (e.seq !== first + i)
-          throw new InvalidInputError(`entries[${i}].seq`, `must be ${first + i} (consecutive)`)
         if (!(e.bytes instanceof Uint8Array))
           throw new InvalidInputError(`entries[${i}].bytes`, 'must be a Uint8Array')
         if (typeof e.hash !== 'string')
           throw new InvalidInputError(`entries[${i}].hash`, 'must be a hex string')
-      }
-      if (first < base) {
-        throw new ConflictError(
-          first,
-          0,
-          `seq ${first} is retired: the ledger begins at its anchor (seq ${base})`,
-        )
       }
       let inserted: number
       try {

@@ -4,9 +4,15 @@
  * @module
  */
 import { type Anchor, checkAnchor } from './anchor.js'
-import { ConflictError, InvalidInputError, LedgerError } from './errors.js'
+import { ConflictError, LedgerError } from './errors.js'
 import { ZERO_HASH } from './hash.js'
-import type { EncodedReceipt, LedgerStore, StoredLine, StoreHead } from './store.js'
+import {
+  checkAppendRange,
+  type EncodedReceipt,
+  type LedgerStore,
+  type StoredLine,
+  type StoreHead,
+} from './store.js'
 
 /** Options for {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -66,21 +72,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async append(entries: readonly EncodedReceipt[]): Promise<void> {
       assertOpen()
       if (entries.length === 0) return
-      const first = entries[0]!.seq
-      for (let i = 0; i < entries.length; i++) {
-        if (entries[i]!.seq !== first + i) {
-          throw new InvalidInputError(`entries[${i}].seq`, `must be ${first + i} (consecutive)`)
-        }
-      }
+      const first = checkAppendRange(entries, base)
       const size = base + lines.length
       if (first !== size) {
         throw new ConflictError(
           first,
           0,
           first < size
-            ? first < base
-              ? `seq ${first} is retired: the ledger begins at its anchor (seq ${base})`
-              : `seq ${first} is already taken (size ${size})`
+            ? `seq ${first} is already taken (size ${size})`
             : `seq ${first} would leave a gap after ${size}`,
         )
       }

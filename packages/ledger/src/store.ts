@@ -17,6 +17,7 @@
  * @module
  */
 import type { Anchor } from './anchor.js'
+import { ConflictError, InvalidInputError } from './errors.js'
 
 /** One stored receipt: its position and its canonical bytes. */
 export interface StoredLine {
@@ -112,4 +113,30 @@ export interface LedgerStore {
 
   /** Releases files, locks and connections. Further calls reject with code `CLOSED`. */
   close(): Promise<void>
+}
+
+/**
+ * The checks every store's `append` begins with, for a non-empty batch:
+ * the entries hold consecutive `seq`s, and none lies below `start` (the
+ * store's anchor `seq`, 0 without one). Returns the first `seq`.
+ *
+ * @throws {@link InvalidInputError} naming the first entry out of sequence.
+ * @throws {@link ConflictError} when the batch starts below `start`: that
+ * `seq` is retired behind the anchor and can never be written.
+ */
+export function checkAppendRange(entries: readonly EncodedReceipt[], start: number): number {
+  const first = entries[0]!.seq
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i]!.seq !== first + i) {
+      throw new InvalidInputError(`entries[${i}].seq`, `must be ${first + i} (consecutive)`)
+    }
+  }
+  if (first < start) {
+    throw new ConflictError(
+      first,
+      0,
+      `seq ${first} is retired: the ledger begins at its anchor (seq ${start})`,
+    )
+  }
+  return first
 }

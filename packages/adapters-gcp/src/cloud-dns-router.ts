@@ -23,6 +23,7 @@
 import {
   ConfigError,
   CoreError,
+  createSystemClock,
   FencedError,
   type RegionId,
   type RoutingChange,
@@ -341,7 +342,7 @@ export function createCloudDnsRouter(options: CloudDnsRouterOptions): CloudDnsRo
             `${routerName}: change ${change.id} still pending after ${syncTimeoutMs} ms`,
           )
         }
-        await sleep(pollMs, ctx.signal)
+        await clock.sleep(pollMs, ctx.signal)
       }
     },
     async describe(weights) {
@@ -460,26 +461,17 @@ function checkWeights(weights: Weights, regions: readonly RegionId[]): Record<Re
   return out
 }
 
+/** Polling waits: abortable, and they refuse a signal that has already aborted. */
+const clock = createSystemClock()
+
 function checkSignal(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw new CoreError('ABORTED', 'the call was aborted')
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(new CoreError('ABORTED', 'the wait was aborted'))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
 function sameData(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i])
+  if (a.length !== b.length) return false
+  const sortedB = [...b].sort()
+  return [...a].sort().every((x, i) => x === sortedB[i])
 }
 
 function round(x: number): number {

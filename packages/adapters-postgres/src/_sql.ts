@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CoreError } from '@baton/core'
+import { CoreError, createSystemClock } from '@baton/core'
 import pg from 'pg'
 import { PostgresConfigError } from './errors.js'
 
@@ -145,23 +145,11 @@ export function bounded<T>(
   })
 }
 
-/** Sleeps `ms`, rejecting with `ABORTED` when `signal` fires. */
+const systemClock = createSystemClock()
+
+/** Sleeps `ms`, rejecting with `ABORTED` when `signal` fires (core's system clock). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(new CoreError('ABORTED', 'aborted', { cause: signal.reason }))
-      return
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(new CoreError('ABORTED', 'aborted', { cause: signal?.reason }))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
+  return systemClock.sleep(ms, signal)
 }
 
 /** Parses a PostgreSQL LSN (`16/B374D848`) into a bigint byte position. */

@@ -18,6 +18,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { sleep } from './_sql.js'
 import { PostgresError } from './errors.js'
 
 /** How a server is stopped: `fast` (clean, waits for WAL to reach standbys), `immediate` (crash-like, SIGQUIT) or `kill` (SIGKILL the postmaster). */
@@ -277,7 +278,7 @@ function cluster(name: string, dir: string, port: number, as: Owner | null): Loc
             // already gone
           }
           // Its backends notice the postmaster's death and exit; wait for the port to free.
-          for (let i = 0; i < 200 && (await accepting(port)); i++) await pause(25)
+          for (let i = 0; i < 200 && (await accepting(port)); i++) await sleep(25)
         }
         running = false
         started.delete(dir)
@@ -308,10 +309,6 @@ function cluster(name: string, dir: string, port: number, as: Owner | null): Loc
     log: () => readFile(logFile, 'utf8').catch(() => ''),
   }
   return self
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function accepting(port: number): Promise<boolean> {
@@ -419,7 +416,7 @@ async function awaitStreaming(
     )
     const row = rows[0]
     if (row?.state === 'streaming' && (!synchronous || row.sync_state === 'sync')) return
-    await pause(50)
+    await sleep(50)
   }
   throw new PostgresError(
     'CLUSTER',

@@ -28,6 +28,9 @@ export interface PostgresProbeOptions {
   readonly now?: () => number
 }
 
+/** SQLSTATE undefined_table. */
+const UNDEFINED_TABLE = '42P01'
+
 /**
  * A probe that connects to a region's PostgreSQL and writes and reads a row.
  *
@@ -53,6 +56,8 @@ export function createPostgresProbe(options: PostgresProbeOptions): Probe {
   const where = new URL(connectionString)
   const name = `postgres:${where.hostname}:${where.port || '5432'}${where.pathname}`
 
+  // The health table is created by the first check that writes, not by every one.
+  let tableMade = false
   return {
     name,
     region,
@@ -72,14 +77,23 @@ export function createPostgresProbe(options: PostgresProbeOptions): Probe {
           return
         }
         const token = `${now()}-${Math.random().toString(36).slice(2)}`
-        await client.query(
-          `CREATE TABLE IF NOT EXISTS ${table} (region text PRIMARY KEY, token text NOT NULL, at timestamptz NOT NULL)`,
-        )
-        await client.query(
-          `INSERT INTO ${table} (region, token, at) VALUES ($1, $2, clock_timestamp())
-           ON CONFLICT (region) DO UPDATE SET token = excluded.token, at = excluded.at`,
-          [region, token],
-        )
+        if (!tableMade) {
+          await client.query(
+            `CREATE TABLE IF NOT EXISTS ${table} (region text PRIMARY KEY, token text NOT NULL, at timestamptz NOT NULL)`,
+          )
+          tableMade = true
+        }
+        try {
+          await client.query(
+            `INSERT INTO ${table} (region, token, at) VALUES ($1, $2, clock_timestamp())
+             ON CONFLICT (region) DO UPDATE SET token = excluded.token, at = excluded.at`,
+            [region, token],
+          )
+        } catch (error) {
+          // The table is gone (a rebuilt server): create it on the next check.
+          if ((error as { code?: string }).code === UNDEFINED_TABLE) tableMade = false
+          throw error
+        }
         const { rows } = await client.query<{ token: string }>(
           `SELECT token FROM ${table} WHERE region = $1`,
           [region],

@@ -303,17 +303,17 @@ export function createController(options: ControllerOptions): Controller {
     ...(ports.scaler === undefined ? {} : { scaler: ports.scaler }),
   }
 
+  const hookPorts: PlanPorts =
+    ports.notifier === undefined ? planPorts : { ...planPorts, notifier: ports.notifier }
+
   /** The built-in plan for `operation`, through the `plan` hook when there is one. */
   const customize = (
     operation: Operation,
-    planDecision: PlanDecision,
     input: Parameters<typeof createOperationPlan>[1],
   ): Plan<StepData> => {
     const builtin = createOperationPlan(operation, input)
     if (options.plan === undefined) return builtin
-    const hookPorts: PlanPorts =
-      ports.notifier === undefined ? planPorts : { ...planPorts, notifier: ports.notifier }
-    return options.plan({ operation, decision: planDecision, builtin, ports: hookPorts })
+    return options.plan({ operation, decision: input.decision, builtin, ports: hookPorts })
   }
 
   let state: MachineState = initialState(topology.home)
@@ -594,7 +594,7 @@ export function createController(options: ControllerOptions): Controller {
     } as const
     let built: Plan<StepData>
     try {
-      built = customize(operation, planDecision, {
+      built = customize(operation, {
         decision: planDecision,
         ports: planPorts,
         ...(options.failover === undefined ? {} : { failover: options.failover }),
@@ -995,7 +995,7 @@ export function createController(options: ControllerOptions): Controller {
         graceful: true,
         database: ports.database === undefined ? 'none' : 'promote',
       }
-      const built = customize(operation, decision, {
+      const built = customize(operation, {
         decision,
         ports: planPorts,
         ...(options.failover === undefined ? {} : { failover: options.failover }),

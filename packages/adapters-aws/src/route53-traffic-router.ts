@@ -225,18 +225,16 @@ export function createRoute53TrafficRouter(
         : 0
       : fromRoute53Weight(set.Weight ?? 0)
 
-  const batch = async (
+  const batch = (
     full: Record<RegionId, number>,
-    signal?: AbortSignal,
-  ): Promise<ResourceRecordSet[]> => {
-    const current = await records(signal)
-    return regions.map(([region]) => {
+    current: Map<RegionId, ResourceRecordSet>,
+  ): ResourceRecordSet[] =>
+    regions.map(([region]) => {
       const set = current.get(region)!
       return routing === 'failover'
         ? { ...set, Failover: full[region]! > 0 ? 'PRIMARY' : 'SECONDARY' }
         : { ...set, Weight: toRoute53Weight(full[region]!) }
     })
-  }
 
   return {
     name: label,
@@ -251,7 +249,7 @@ export function createRoute53TrafficRouter(
       const full = check(weights)
       throwIfAborted(ctx.signal, 'route53', 'setWeights')
       fence(ctx, 'setWeights')
-      const sets = await batch(full, ctx.signal)
+      const sets = batch(full, await records(ctx.signal))
       const out = await call<{ ChangeInfo?: { Id?: string; SubmittedAt?: Date } }>(
         new ChangeResourceRecordSetsCommand({
           HostedZoneId: zone,
@@ -298,7 +296,7 @@ export function createRoute53TrafficRouter(
     async describe(weights: Weights): Promise<readonly string[]> {
       const full = check(weights)
       const current = await records()
-      const sets = await batch(full)
+      const sets = batch(full, current)
       const lines = [
         `ChangeResourceRecordSets on zone ${zone} (${routing} ${type} ${name}), one batch:`,
       ]
@@ -317,7 +315,7 @@ export function createRoute53TrafficRouter(
       lines.push('Then poll GetChange until INSYNC.')
       return lines
     },
-    changeBatch: (weights) => batch(check(weights)),
+    changeBatch: async (weights) => batch(check(weights), await records()),
   }
 }
 

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+export type { S3ConnectionOptions } from './_s3.js'
 export * from './autoscaling-scaler.js'
 export * from './errors.js'
 export * from './rds-database.js'

@@ -25,7 +25,7 @@ export interface FirestoreConnectionOptions {
 }
 
 /** `host:port` of an endpoint given with or without `http://`. */
-export function endpointHost(endpoint: string, path: string): string {
+function endpointHost(endpoint: string, path: string): string {
   const text = endpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '')
   if (!/^[^/\s]+:\d+$/.test(text)) {
     throw new ConfigError(

@@ -81,14 +81,14 @@ export function checkPrefix(prefix: unknown, path = 'prefix'): string {
 }
 
 /** Extra metadata for a create-only upload. */
-export interface CreateOnlyMetadata {
+interface CreateOnlyMetadata {
   readonly contentType?: string
   readonly temporaryHold?: boolean
   readonly eventBasedHold?: boolean
 }
 
 /** A Storage JSON API error answered to a create-only upload: `code` is the HTTP status. */
-export class UploadError extends Error {
+class UploadError extends Error {
   constructor(
     readonly code: number,
     message: string,

@@ -50,9 +50,9 @@ export interface FirestoreLease extends Lease {
 }
 
 /** A change gives up when its read of the head is older than this (ms). */
-export const STALE_READ_MS = 30_000
+const STALE_READ_MS = 30_000
 /** Versions are pruned only once their server create time is this old (ms). */
-export const PRUNE_AFTER_MS = 10 * 60_000
+const PRUNE_AFTER_MS = 10 * 60_000
 /** Rounds of read-and-create before a contended change gives up. */
 const MAX_ROUNDS = 20
 

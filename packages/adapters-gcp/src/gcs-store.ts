@@ -27,7 +27,6 @@ import {
 } from '@baton/ledger'
 import type { Bucket, Storage } from '@google-cloud/storage'
 import {
-  BodyError,
   checkBucket,
   checkPrefix,
   type GcsConnectionOptions,
@@ -241,7 +240,6 @@ export async function openGcsStore(options: GcsStoreOptions): Promise<GcsStore> 
           known = Math.max(known, e.seq + 1)
           continue
         } catch (error) {
-          if (error instanceof BodyError) throw io(`writing seq ${e.seq}`, error.error)
           if (httpStatus(error) !== 412) throw io(`writing seq ${e.seq}`, error)
         }
         // Taken: by another writer, or by this very request after a lost reply.

@@ -520,12 +520,3 @@ export async function createLocalPair(options: LocalPairOptions = {}): Promise<L
     throw error
   }
 }
-
-/** Stops `clusters` (immediate) and removes `root`. */
-export async function removeClusters(
-  root: string,
-  clusters: readonly LocalCluster[],
-): Promise<void> {
-  for (const c of clusters) await c.stop('immediate').catch(() => undefined)
-  await rm(root, { recursive: true, force: true })
-}

@@ -34,7 +34,7 @@ export interface CliAdapterModule {
 }
 
 /** URL schemes and the packages that serve them. */
-export const ADAPTER_SCHEMES: Readonly<Record<string, string>> = {
+const ADAPTER_SCHEMES: Readonly<Record<string, string>> = {
   s3: '@baton/adapters-aws',
   gs: '@baton/adapters-gcp',
   firestore: '@baton/adapters-gcp',

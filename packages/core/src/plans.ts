@@ -162,7 +162,7 @@ async function mirrorSource(scaler: Scaler, input: DesiredCapacityInput): Promis
  * which may then still accept writes: traffic must not go back to it unless
  * the database says it still holds the primary.
  */
-export function mayHavePromotedUnfenced(result: PlanResult<unknown> | undefined): boolean {
+function mayHavePromotedUnfenced(result: PlanResult<unknown> | undefined): boolean {
   if (result?.operation?.kind !== 'failover' || result.mode !== 'ungraceful') return false
   const promote = result.steps?.find((s) => s.id === 'promote')
   if (promote === undefined || promote.attempts === 0) return false

@@ -43,7 +43,7 @@ const PRIMARY = 'us-central1'
 const SECONDARY = 'europe-west1'
 
 /** The demo's drill: an outage, the automatic failover, the operator's gated failback. */
-export const DEMO_SCENARIO: ScenarioInput = {
+const DEMO_SCENARIO: ScenarioInput = {
   name: 'demo',
   description: `${PRIMARY} fails its write+read health checks three times in a row; the controller fails over to ${SECONDARY} (RTO < 30 min, RPO 0: the datastore replicates synchronously). ${PRIMARY} comes back; an operator asks for the failback, restored 10 % → 50 % → 100 % behind a health gate.`,
   regions: [
@@ -78,7 +78,7 @@ export const DEMO_SCENARIO: ScenarioInput = {
 const SHOWN = new Set(['fault', 'action', 'health', 'decision', 'blocked', 'step', 'completed'])
 
 /** The readable timeline of the drill: faults, detection, decisions, steps, completion. */
-export function demoTimeline(result: DrillResult): string[] {
+function demoTimeline(result: DrillResult): string[] {
   const out: string[] = []
   for (const e of result.timeline) {
     if (!SHOWN.has(e.kind)) continue

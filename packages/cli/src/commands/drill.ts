@@ -128,7 +128,7 @@ function show(v: unknown): string {
 }
 
 /** The readable summary of one drill. */
-export function drillSummary(r: DrillResult): string[] {
+function drillSummary(r: DrillResult): string[] {
   const out = [
     `Drill ${r.scenario} (seed ${String(r.seed)}): ${r.passed ? 'PASSED' : 'FAILED'}`,
     `${r.instances} instance${r.instances === 1 ? '' : 's'}, ${formatDuration(r.durationMs)} on the virtual clock; final state ${r.final.state ?? 'unknown'}, serving ${r.final.serving ?? 'unknown'}`,

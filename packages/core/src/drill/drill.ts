@@ -19,6 +19,7 @@ import {
   type LedgerStore,
   leafHash,
   type StoredReceipt,
+  type VerifyReport,
   verify,
 } from '@baton/ledger'
 import { createVirtualClock, type VirtualClock } from '../clock.js'
@@ -30,7 +31,7 @@ import { createRandom } from '../memory/random.js'
 import { createSimulatedWorld } from '../memory/world.js'
 import type { SimulatedWorld, WorldPorts } from '../memory/world-types.js'
 import type { Topology } from '../policy.js'
-import { replay } from '../replay.js'
+import { type ReplayReport, replay } from '../replay.js'
 import { judge, type Measurements } from './_drill-checks.js'
 import { collect, sortTimeline, worldTimeline } from './_drill-collect.js'
 import { planSchedule, playSchedule } from './_drill-schedule.js'
@@ -48,6 +49,10 @@ export interface DrillRig {
   /** The ledger's receipts, in order. */
   readonly receipts: readonly StoredReceipt[]
   readonly controllers: readonly Controller[]
+  /** The drill's verification of its ledger. */
+  readonly verified: VerifyReport
+  /** The drill's replay of its ledger through the machine. */
+  readonly replayed: ReplayReport
 }
 
 /** What a {@link DrillOptions.controller} hook gets, once per controller instance. */
@@ -337,7 +342,17 @@ export async function drill(
   }
   if (options.store !== undefined) await copyInto(store, options.store)
   if (options.inspect !== undefined) {
-    await options.inspect({ scenario: s, clock, world, lease, ledger, receipts, controllers })
+    await options.inspect({
+      scenario: s,
+      clock,
+      world,
+      lease,
+      ledger,
+      receipts,
+      controllers,
+      verified,
+      replayed,
+    })
   }
   return orderKeys(result)
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { StoredReceipt } from '@baton/ledger'
-import { type DrillOptions, drill } from '../drill/drill.js'
+import { type DrillOptions, type DrillRig, drill } from '../drill/drill.js'
 import { formatDuration } from '../drill/report.js'
 import type { DrillResult } from '../drill/result.js'
 import type { Scenario, ScenarioInput } from '../drill/scenario.js'
@@ -29,27 +29,21 @@ export async function drillWithReport(
   scenario: Scenario | ScenarioInput,
   options: DrillOptions & { readonly title?: string } = {},
 ): Promise<ReportedDrill> {
-  let receipts: readonly StoredReceipt[] = []
+  let seen: DrillRig | undefined
   const { title, ...drillOptions } = options
   const result = await drill(scenario, {
     ...drillOptions,
     inspect: async (rig) => {
-      receipts = rig.receipts
+      seen = rig
       await options.inspect?.(rig)
     },
   })
-  const problems = result.ledger.verify.problems.map((p) => {
-    const i = p.indexOf(': ')
-    return { kind: p.slice(0, i) as never, message: p.slice(i + 2) }
-  })
+  const { receipts, verified, replayed } = seen!
   const report = await buildLedgerReport(receipts, {
     title: title ?? `Drill ${result.scenario} (seed ${String(result.seed)})`,
     location: 'memory: (the drill ledger)',
-    verification: {
-      status: result.ledger.verify.status === 'VERIFIED' ? 'VERIFIED' : 'FAILED',
-      checked: result.ledger.receipts,
-      problems,
-    },
+    verification: verified,
+    replay: replayed,
     home: result.resolved.home,
   })
   return { result, receipts, report }

@@ -15,7 +15,7 @@
  */
 import type { Receipt, VerifyReport } from '@baton/ledger'
 import type { GuardRecord, Measured } from '../receipts.js'
-import { replay } from '../replay.js'
+import { type ReplayReport, replay } from '../replay.js'
 
 /** One step of an operation, from its `step.*` receipts. */
 export interface ReportStep {
@@ -151,6 +151,8 @@ export interface LedgerReportOptions {
   readonly verification?: Pick<VerifyReport, 'status' | 'checked' | 'problems'>
   /** The home region, for the replay (default: from `controller.started`). */
   readonly home?: string
+  /** The ledger's replay when the caller has already run it (else it is replayed here). */
+  readonly replay?: ReplayReport
 }
 
 type Data = Record<string, unknown>
@@ -468,7 +470,7 @@ export async function buildLedgerReport(
     const { steps: _s, ...rest } = o
     return { ...rest, steps, timing: stepTiming(steps) }
   })
-  const replayed = await replay(receipts, home === undefined ? {} : { home })
+  const replayed = options.replay ?? (await replay(receipts, home === undefined ? {} : { home }))
   const last = receipts.at(-1)
   return {
     v: 1,

@@ -19,10 +19,12 @@
  */
 import type { CallContext, Database, Promotion, RegionId, ReplicationLag } from '@baton/core'
 import { FencedError } from '@baton/core'
+import { type BatonError, isBatonError } from '@baton/ledger'
 import type pg from 'pg'
 import {
   bounded,
   type ConnectionOptions,
+  identifier,
   messageOf,
   parseLsn,
   poolFrom,
@@ -107,7 +109,7 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Postgr
       : positive(options.catchUpTimeoutMs, 'catchUpTimeoutMs')
   const now = options.now ?? Date.now
   const fencing = createFencing(options.fencing)
-  const probeTable = createFencing({ table: options.probeTable ?? 'baton_write_probe' }).table
+  const probeTable = identifier(options.probeTable ?? 'baton_write_probe', 'probeTable')
   const servers = new Map<RegionId, Server>()
   for (const id of ids) {
     const r = options.regions[id]!
@@ -145,11 +147,9 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Postgr
       )
     return s
   }
-  const fail = (what: string, error: unknown): PostgresError =>
-    error instanceof PostgresError ||
-    (error as { code?: string })?.code === 'ABORTED' ||
-    (error as { code?: string })?.code === 'FENCED'
-      ? (error as PostgresError)
+  const fail = (what: string, error: unknown): BatonError =>
+    error instanceof PostgresError || isBatonError(error, 'ABORTED', 'FENCED')
+      ? (error as BatonError)
       : new PostgresError('ADAPTER', `${name}: ${what}: ${messageOf(error)}`, { cause: error })
   const q = async <R extends Record<string, unknown>>(
     s: Server,
@@ -436,7 +436,7 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Postgr
         )
         return { ok: true, latencyMs: performance.now() - started }
       } catch (error) {
-        if ((error as { code?: string })?.code === 'ABORTED') throw error
+        if (isBatonError(error, 'ABORTED')) throw error
         return { ok: false, latencyMs: performance.now() - started, error: messageOf(error) }
       }
     },
@@ -448,7 +448,7 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Postgr
       try {
         standby = await inRecovery(s, ctx)
       } catch (error) {
-        if ((error as { code?: string })?.code === 'ABORTED') throw error
+        if (isBatonError(error, 'ABORTED')) throw error
         return { fenced: false, reachable: false }
       }
       try {

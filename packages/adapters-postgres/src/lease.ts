@@ -19,7 +19,14 @@
  */
 import type { Lease, LeaseGrant } from '@baton/core'
 import type pg from 'pg'
-import { type ConnectionOptions, describePool, identifier, poolFrom, positive } from './_sql.js'
+import {
+  type ConnectionOptions,
+  describePool,
+  identifier,
+  messageOf,
+  poolFrom,
+  positive,
+} from './_sql.js'
 import { PostgresConfigError, PostgresError } from './errors.js'
 
 /** Options of {@link createPostgresLease}. */
@@ -85,11 +92,7 @@ export async function createPostgresLease(options: PostgresLeaseOptions): Promis
   const { pool, owned } = poolFrom(options, '')
   const name = `postgres://${describePool(pool)}?table=${tableName}&lease=${encodeURIComponent(leaseName)}`
   const fail = (what: string, error: unknown): PostgresError =>
-    new PostgresError(
-      'ADAPTER',
-      `${name}: ${what}: ${(error as Error)?.message ?? String(error)}`,
-      { cause: error },
-    )
+    new PostgresError('ADAPTER', `${name}: ${what}: ${messageOf(error)}`, { cause: error })
 
   if (options.create !== false) {
     try {

@@ -38,6 +38,7 @@ import {
   type ConnectionOptions,
   describePool,
   identifier,
+  messageOf,
   poolFrom,
   positive,
   sqlState,
@@ -112,11 +113,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const io = (what: string, error: unknown): LedgerError =>
     error instanceof LedgerError
       ? error
-      : new LedgerError(
-          'IO',
-          `${location}: ${what}: ${(error as Error)?.message ?? String(error)}`,
-          { cause: error },
-        )
+      : new LedgerError('IO', `${location}: ${what}: ${messageOf(error)}`, { cause: error })
 
   let anchor: Anchor | undefined
   try {

@@ -7,7 +7,9 @@
  *
  * @module
  */
+
 import type { CallContext, Probe, ProbeSample, RegionId } from '@baton/core'
+import { isBatonError } from '@baton/ledger'
 import pg from 'pg'
 import { bounded, identifier, messageOf, positive, throwIfAborted } from './_sql.js'
 import { PostgresConfigError } from './errors.js'
@@ -105,7 +107,7 @@ export function createPostgresProbe(options: PostgresProbeOptions): Probe {
         await bounded(work, timeoutMs, `${name}: check`, ctx.signal)
         return { region, ok: true, at: now(), latencyMs: performance.now() - started }
       } catch (error) {
-        if ((error as { code?: string })?.code === 'ABORTED') throw error
+        if (isBatonError(error, 'ABORTED')) throw error
         return {
           region,
           ok: false,

@@ -4,7 +4,9 @@
  *
  * @module
  */
+
 import type { CallContext, Probe, ProbeSample } from '@baton/core'
+import { isBatonError } from '@baton/ledger'
 import { bounded, messageOf, throwIfAborted } from '../_sql.js'
 
 /** An HTTP health probe of `region` at `url` (a service, or the global endpoint). */
@@ -37,7 +39,7 @@ export function createHttpProbe(region: string, url: string, timeoutMs = 1_000):
           ...(typeof body.region === 'string' ? { servedBy: body.region } : {}),
         }
       } catch (error) {
-        if ((error as { code?: string })?.code === 'ABORTED') throw error
+        if (isBatonError(error, 'ABORTED')) throw error
         return {
           region,
           ok: false,

@@ -88,3 +88,13 @@ export function checkDocumentPath(path: unknown, name: string): string {
   }
   return path
 }
+
+/** The client's project id (known once it has made a request), or the one configured. */
+export function projectOf(db: Firestore, configured: string | undefined): string {
+  if (configured !== undefined) return configured
+  try {
+    return (db as unknown as { readonly projectId: string }).projectId
+  } catch {
+    return '(project)'
+  }
+}

@@ -32,8 +32,8 @@ import {
 } from '@baton/core'
 import { DNS, type Zone } from '@google-cloud/dns'
 import { acquireClient, borrowedClient, emulatorAuthClient } from './_clients.js'
+import { messageOf } from './_common.js'
 import { GcpError } from './errors.js'
-import { messageOf } from './firestore-store.js'
 
 /** Where a region's traffic goes. */
 export interface CloudDnsTarget {

@@ -19,15 +19,16 @@
  */
 import { ConfigError, type Lease, type LeaseGrant } from '@baton/core'
 import type { CollectionReference, Firestore } from '@google-cloud/firestore'
+import { messageOf, receiptDocId } from './_common.js'
 import {
   ALREADY_EXISTS,
   checkDocumentPath,
   type FirestoreConnectionOptions,
   firestoreClient,
   grpcCode,
+  projectOf,
 } from './_firestore-client.js'
 import { GcpError } from './errors.js'
-import { messageOf, projectOf, receiptDocId } from './firestore-store.js'
 
 /** Options for {@link createFirestoreLease}. */
 export interface FirestoreLeaseOptions extends FirestoreConnectionOptions {

@@ -9,13 +9,14 @@
 import { randomUUID } from 'node:crypto'
 import { ConfigError, CoreError, type Probe, type ProbeSample } from '@baton/core'
 import type { Firestore } from '@google-cloud/firestore'
+import { messageOf } from './_common.js'
 import {
   checkDocumentPath,
   type FirestoreConnectionOptions,
   firestoreClient,
   grpcCode,
+  projectOf,
 } from './_firestore-client.js'
-import { messageOf, projectOf } from './firestore-store.js'
 
 /** Options for {@link createFirestoreProbe}. */
 export interface FirestoreProbeOptions extends FirestoreConnectionOptions {

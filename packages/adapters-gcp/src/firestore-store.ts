@@ -35,12 +35,14 @@ import {
   sameAnchor,
 } from '@baton/ledger'
 import type { Firestore } from '@google-cloud/firestore'
+import { messageOf, receiptDocId } from './_common.js'
 import {
   ALREADY_EXISTS,
   checkDocumentPath,
   type FirestoreConnectionOptions,
   firestoreClient,
   grpcCode,
+  projectOf,
 } from './_firestore-client.js'
 
 /** Options for {@link openFirestoreStore}. */
@@ -73,11 +75,6 @@ export interface FirestoreStore extends LedgerStore {
 const MAX_BATCH = 500
 /** A document may hold 1 MiB; keep room for the other fields and the name. */
 const MAX_RECEIPT_BYTES = 1_000_000
-
-/** The document id of receipt `seq`: 20 digits, so ids sort as numbers do. */
-export function receiptDocId(seq: number): string {
-  return String(seq).padStart(20, '0')
-}
 
 /**
  * Opens the Firestore ledger at `options.path` (creating nothing unless it
@@ -331,19 +328,4 @@ async function settleAnchor(
     }
   }
   throw new LedgerError('IO', `${location}: the ledger document kept changing while it was opened`)
-}
-
-/** The client's project id (known once it has made a request), or the one configured. */
-export function projectOf(db: Firestore, configured: string | undefined): string {
-  if (configured !== undefined) return configured
-  try {
-    return (db as unknown as { readonly projectId: string }).projectId
-  } catch {
-    return '(project)'
-  }
-}
-
-/** A short message for a client error. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -26,6 +26,7 @@ import {
   sameAnchor,
 } from '@baton/ledger'
 import type { Bucket, Storage } from '@google-cloud/storage'
+import { messageOf, receiptDocId } from './_common.js'
 import {
   checkBucket,
   checkPrefix,
@@ -34,7 +35,6 @@ import {
   storageClient,
   uploadCreateOnly,
 } from './_gcs-client.js'
-import { messageOf, receiptDocId } from './firestore-store.js'
 
 /** Options for {@link openGcsStore}. */
 export interface GcsStoreOptions extends GcsConnectionOptions {

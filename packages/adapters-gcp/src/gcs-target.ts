@@ -22,6 +22,7 @@ import {
   MAX_EXPORT_KEY_BYTES,
 } from '@baton/ledger'
 import type { Bucket, Storage } from '@google-cloud/storage'
+import { messageOf } from './_common.js'
 import {
   BodyError,
   checkBucket,
@@ -31,7 +32,6 @@ import {
   storageClient,
   uploadCreateOnly,
 } from './_gcs-client.js'
-import { messageOf } from './firestore-store.js'
 
 /** Options for {@link createGcsTarget}. */
 export interface GcsTargetOptions extends GcsConnectionOptions {

@@ -6,8 +6,8 @@ import { isBatonError } from '@baton/ledger'
 import { Firestore } from '@google-cloud/firestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { emulatorAuthClient } from '../src/_clients.js'
+import { receiptDocId } from '../src/_common.js'
 import { createFirestoreLease, type FirestoreLease } from '../src/firestore-lease.js'
-import { receiptDocId } from '../src/firestore-store.js'
 import {
   type FirestoreEmulator,
   freshPath,

@@ -5,7 +5,8 @@ import { describeLedgerStore } from '@baton/ledger/testing'
 import { Firestore } from '@google-cloud/firestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { emulatorAuthClient } from '../src/_clients.js'
-import { type FirestoreStore, openFirestoreStore, receiptDocId } from '../src/firestore-store.js'
+import { receiptDocId } from '../src/_common.js'
+import { type FirestoreStore, openFirestoreStore } from '../src/firestore-store.js'
 import {
   type FirestoreEmulator,
   freshPath,

@@ -61,11 +61,17 @@ export function retrySettings(
     )
   }
   for (const field of ['baseDelayMs', 'maxDelayMs', 'attemptTimeoutMs'] as const) {
-    if (typeof out[field] !== 'number' || !(out[field] >= 0) || !Number.isFinite(out[field])) {
-      throw new ConfigError(`${path}.${field}`, `must be a non-negative number, got ${out[field]}`)
-    }
+    nonNegative(out[field], `${path}.${field}`)
   }
   return out
+}
+
+/** Checks a non-negative finite number option; `INVALID_CONFIG` naming `path` otherwise. */
+export function nonNegative(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigError(path, `must be a non-negative number, got ${String(value)}`)
+  }
+  return value
 }
 
 /** The AWS error code (`name`) of an SDK error, or undefined. */

@@ -28,7 +28,14 @@ import {
   type RegionId,
   type Scaler,
 } from '@baton/core'
-import { callAws, type RetryOptions, retrySettings, sleep, throwIfAborted } from './_aws.js'
+import {
+  callAws,
+  nonNegative,
+  type RetryOptions,
+  retrySettings,
+  sleep,
+  throwIfAborted,
+} from './_aws.js'
 import { AwsAdapterError } from './errors.js'
 
 /** Options for {@link createAutoScalingScaler}. */
@@ -197,11 +204,4 @@ export function createAutoScalingScaler(options: AutoScalingScalerOptions): Auto
       }
     },
   }
-}
-
-function nonNegative(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(path, `must be a non-negative number, got ${String(value)}`)
-  }
-  return value
 }

@@ -39,7 +39,7 @@ import {
   type RegionId,
   type ReplicationLag,
 } from '@baton/core'
-import { callAws, type RetryOptions, retrySettings, throwIfAborted } from './_aws.js'
+import { callAws, nonNegative, type RetryOptions, retrySettings, throwIfAborted } from './_aws.js'
 import { type DbTarget, latestMetric, type RdsMode, snapshotId, unreachable } from './_rds.js'
 import { globalMode } from './_rds-global.js'
 import { instanceMode } from './_rds-instance.js'
@@ -265,11 +265,4 @@ export function createRdsDatabase(options: RdsDatabaseOptions): RdsDatabase {
       return { fenced: false, reachable: true }
     },
   }
-}
-
-function nonNegative(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(path, `must be a non-negative number, got ${String(value)}`)
-  }
-  return value
 }

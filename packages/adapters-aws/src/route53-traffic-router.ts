@@ -35,7 +35,14 @@ import {
   type TrafficRouter,
   type Weights,
 } from '@baton/core'
-import { callAws, type RetryOptions, retrySettings, sleep, throwIfAborted } from './_aws.js'
+import {
+  callAws,
+  nonNegative,
+  type RetryOptions,
+  retrySettings,
+  sleep,
+  throwIfAborted,
+} from './_aws.js'
 import { AwsAdapterError } from './errors.js'
 
 /** Options for {@link createRoute53TrafficRouter}. */
@@ -317,11 +324,4 @@ export function createRoute53TrafficRouter(
     },
     changeBatch: async (weights) => batch(check(weights), await records()),
   }
-}
-
-function nonNegative(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(path, `must be a non-negative number, got ${String(value)}`)
-  }
-  return value
 }

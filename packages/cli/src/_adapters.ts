@@ -81,15 +81,24 @@ export async function loadAdapter(
         .join(', ')}`,
     )
   }
+  return importOptional<CliAdapterModule>(
+    `${pkg}/cli`,
+    `${name} ${spec}: ${scheme}:// is served by ${pkg}, which is not installed; install it next to @baton/cli`,
+  )
+}
+
+/**
+ * Imports a module of an optional package. A missing package becomes a
+ * {@link UsageError} with `missing`; any other failure (a broken install, an
+ * error while loading) is thrown as it is.
+ */
+export async function importOptional<T>(specifier: string, missing: string): Promise<T> {
   try {
-    return (await importer(`${pkg}/cli`)) as CliAdapterModule
+    return (await importer(specifier)) as T
   } catch (error) {
     const code = (error as { code?: unknown }).code
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new UsageError(
-        `${name} ${spec}: ${scheme}:// is served by ${pkg}, which is not installed; install it next to @baton/cli`,
-      )
-    }
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      throw new UsageError(missing)
     throw error
   }
 }

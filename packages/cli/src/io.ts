@@ -4,7 +4,10 @@
  *
  * @module
  */
+import { writeFile } from 'node:fs/promises'
+import { extname, resolve } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
+import { UsageError } from './errors.js'
 
 /** What a command may read from and write to. */
 export interface CliIo {
@@ -41,4 +44,30 @@ export function wantsProgress(io: CliIo, json: boolean): boolean {
 /** Writes a line to a stream. */
 export function println(stream: Writable, line = ''): void {
   stream.write(`${line}\n`)
+}
+
+/**
+ * Writes a file a command was asked for (`--report`, `--out`, `--html`),
+ * relative to `io.cwd`; returns its absolute path.
+ *
+ * @throws {@link UsageError} naming `what` and the file when it cannot be written.
+ */
+export async function writeOutputFile(
+  io: CliIo,
+  file: string,
+  text: string,
+  what: string,
+): Promise<string> {
+  const path = resolve(io.cwd, file)
+  try {
+    await writeFile(path, text)
+  } catch (error) {
+    throw new UsageError(`cannot write the ${what} ${file}: ${(error as Error).message}`)
+  }
+  return path
+}
+
+/** A report's text for `file`: the JSON form when its name ends in `.json`, else Markdown. */
+export function reportTextFor(file: string, markdown: string, json: string): string {
+  return extname(file).toLowerCase() === '.json' ? json : markdown
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { setLocalDrillImporter } from '../src/commands/drill-local.js'
+import { setAdapterImporter } from '../src/_adapters.js'
 import { baton, tempDir } from './support.js'
 
 let dir: string
@@ -26,7 +26,7 @@ describe('baton drill postgres-local / postgres-switchover', () => {
 
   it('exits 1 when a check fails, passes --async through, and prints JSON with --json', async () => {
     const calls: unknown[] = []
-    const previous = setLocalDrillImporter(async () => ({
+    const previous = setAdapterImporter(async () => ({
       runPostgresFailoverDrill: async (o: object) => {
         calls.push(o)
         return { passed: false, scenario: 'failover' }
@@ -40,7 +40,7 @@ describe('baton drill postgres-local / postgres-switchover', () => {
       expect(JSON.parse(r.stdout)).toEqual({ passed: false, scenario: 'failover' })
       expect(calls).toEqual([{ synchronous: false, stallReplicationMs: 300 }])
     } finally {
-      setLocalDrillImporter(previous)
+      setAdapterImporter(previous)
     }
   })
 
@@ -57,15 +57,15 @@ describe('baton drill postgres-local / postgres-switchover', () => {
   })
 
   it('says what to install when the drill module cannot be loaded (exit 2)', async () => {
-    const previous = setLocalDrillImporter(async () => {
-      throw new Error('Cannot find module')
+    const previous = setAdapterImporter(async () => {
+      throw Object.assign(new Error('Cannot find module'), { code: 'ERR_MODULE_NOT_FOUND' })
     })
     try {
       const r = await baton(['drill', 'postgres-local'])
       expect(r.code).toBe(2)
       expect(r.stderr).toMatch(/install @baton\/adapters-postgres/)
     } finally {
-      setLocalDrillImporter(previous)
+      setAdapterImporter(previous)
     }
   })
 })

@@ -7,10 +7,9 @@
  * @module
  */
 
-import { writeFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { importOptional } from '../_adapters.js'
 import { EXIT_INTEGRITY, EXIT_OK, UsageError } from '../errors.js'
-import { type CliIo, println } from '../io.js'
+import { type CliIo, println, reportTextFor, writeOutputFile } from '../io.js'
 
 /** The local drills by name: which function of `@baton/adapters-postgres/drill` runs each. */
 export const LOCAL_DRILLS: Readonly<
@@ -37,18 +36,6 @@ interface LocalDrillModule {
   localDrillReportMarkdown(r: object): string
 }
 
-/** Test seam: how the drill module is imported. */
-let importer: (specifier: string) => Promise<unknown> = (specifier) => import(specifier)
-
-/** Replaces how the local drill module is imported (tests); returns the previous importer. */
-export function setLocalDrillImporter(
-  next: (specifier: string) => Promise<unknown>,
-): (specifier: string) => Promise<unknown> {
-  const previous = importer
-  importer = next
-  return previous
-}
-
 /** Runs a local drill; exit 0 when every check held, 1 when one failed. */
 export async function localDrillCommand(
   io: CliIo,
@@ -61,14 +48,10 @@ export async function localDrillCommand(
       `unknown local drill "${name}"; local drills: ${Object.keys(LOCAL_DRILLS).join(', ')}`,
     )
   const specifier = '@baton/adapters-postgres/drill'
-  let mod: LocalDrillModule
-  try {
-    mod = (await importer(specifier)) as LocalDrillModule
-  } catch (error) {
-    throw new UsageError(
-      `drill ${name} needs ${specifier}: install @baton/adapters-postgres (${(error as Error).message})`,
-    )
-  }
+  const mod = await importOptional<LocalDrillModule>(
+    specifier,
+    `drill ${name} needs ${specifier}: install @baton/adapters-postgres`,
+  )
   const report = await mod[run]({
     ...(options.asyncStandby === true ? { synchronous: false } : { synchronous: true }),
     ...(options.stallMs === undefined ? {} : { stallReplicationMs: options.stallMs }),
@@ -78,12 +61,12 @@ export async function localDrillCommand(
   const json = JSON.stringify(report, null, 2)
   println(io.stdout, options.json ? json : markdown.trimEnd())
   if (options.report !== undefined) {
-    const path = resolve(io.cwd, options.report)
-    try {
-      await writeFile(path, path.toLowerCase().endsWith('.json') ? json : markdown)
-    } catch (error) {
-      throw new UsageError(`cannot write the report ${options.report}: ${(error as Error).message}`)
-    }
+    await writeOutputFile(
+      io,
+      options.report,
+      reportTextFor(options.report, markdown, json),
+      'report',
+    )
   }
   return report.passed ? EXIT_OK : EXIT_INTEGRITY
 }

@@ -15,8 +15,8 @@
  *
  * @module
  */
-import { readFile, writeFile } from 'node:fs/promises'
-import { extname, resolve } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import {
   BUILTIN_SCENARIOS,
   builtinScenario,
@@ -36,7 +36,7 @@ import {
 import { Presets, SingleBar } from 'cli-progress'
 import { EXIT_INTEGRITY, EXIT_OK, UsageError } from '../errors.js'
 import { count } from '../format.js'
-import { type CliIo, println, wantsProgress } from '../io.js'
+import { type CliIo, println, reportTextFor, wantsProgress, writeOutputFile } from '../io.js'
 import { LOCAL_DRILLS, localDrillCommand } from './drill-local.js'
 
 /** Options of `baton drill`. */
@@ -162,21 +162,6 @@ function drillSummary(r: DrillResult): string[] {
   return out
 }
 
-async function writeReport(
-  io: CliIo,
-  file: string,
-  markdown: string,
-  json: string,
-): Promise<string> {
-  const path = resolve(io.cwd, file)
-  try {
-    await writeFile(path, extname(path).toLowerCase() === '.json' ? json : markdown)
-  } catch (error) {
-    throw new UsageError(`cannot write the report ${file}: ${(error as Error).message}`)
-  }
-  return path
-}
-
 /** Runs `baton drill`. */
 export async function drillCommand(
   io: CliIo,
@@ -211,11 +196,11 @@ export async function drillCommand(
     if (options.json) println(io.stdout, drillReportJson(result).trimEnd())
     else for (const line of drillSummary(result)) println(io.stdout, line)
     if (options.report !== undefined) {
-      const path = await writeReport(
+      const path = await writeOutputFile(
         io,
         options.report,
-        drillReportMarkdown(result),
-        drillReportJson(result),
+        reportTextFor(options.report, drillReportMarkdown(result), drillReportJson(result)),
+        'report',
       )
       if (!options.json) println(io.stdout, `Report: ${path}`)
     }
@@ -284,11 +269,15 @@ export async function drillCommand(
     if (failing.length > 20) println(io.stdout, `  … and ${failing.length - 20} more failed seeds`)
   }
   if (options.report !== undefined) {
-    const path = await writeReport(
+    const path = await writeOutputFile(
       io,
       options.report,
-      drillSummaryMarkdown(summary),
-      `${JSON.stringify(summary, null, 2)}\n`,
+      reportTextFor(
+        options.report,
+        drillSummaryMarkdown(summary),
+        `${JSON.stringify(summary, null, 2)}\n`,
+      ),
+      'report',
     )
     if (!options.json) println(io.stdout, `Report: ${path}`)
   }

@@ -10,13 +10,11 @@
  *
  * @module
  */
-import { writeFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import { buildLedgerReport, ledgerReportHtml, ledgerReportMarkdown } from '@baton/core'
 import { type Receipt, verify } from '@baton/ledger'
 import { openLedger } from '../_ledger-dir.js'
-import { EXIT_INTEGRITY, EXIT_OK, UsageError } from '../errors.js'
-import { type CliIo, println } from '../io.js'
+import { EXIT_INTEGRITY, EXIT_OK } from '../errors.js'
+import { type CliIo, println, writeOutputFile } from '../io.js'
 
 /** Options of `baton report`. */
 export interface ReportOptions {
@@ -45,16 +43,6 @@ function parseLine(bytes: Uint8Array): Receipt | undefined {
   }
 }
 
-async function write(io: CliIo, file: string, text: string, what: string): Promise<string> {
-  const path = resolve(io.cwd, file)
-  try {
-    await writeFile(path, text)
-  } catch (error) {
-    throw new UsageError(`cannot write the ${what} ${file}: ${(error as Error).message}`)
-  }
-  return path
-}
-
 /** Runs `baton report`. */
 export async function reportCommand(
   io: CliIo,
@@ -81,11 +69,11 @@ export async function reportCommand(
   })
   const markdown = ledgerReportMarkdown(report)
   if (options.html !== undefined) {
-    const path = await write(io, options.html, ledgerReportHtml(report), 'HTML report')
+    const path = await writeOutputFile(io, options.html, ledgerReportHtml(report), 'HTML report')
     if (!options.json) io.stderr.write(`HTML report: ${path}\n`)
   }
   if (options.out !== undefined) {
-    const path = await write(io, options.out, markdown, 'report')
+    const path = await writeOutputFile(io, options.out, markdown, 'report')
     if (!options.json) io.stderr.write(`Report: ${path}\n`)
   }
   if (options.json) println(io.stdout, JSON.stringify(report, null, 2))

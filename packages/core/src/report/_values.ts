@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { formatDuration, formatOffset } from '../drill/report.js'
+import { formatDuration, formatOffset } from '../format.js'
 
 /** Guards whose numbers are durations in ms. */
 const DURATION_GUARDS = new Set(['cooldown', 'rpo'])

@@ -8,9 +8,9 @@
  */
 import type { StoredReceipt } from '@baton/ledger'
 import { type DrillOptions, type DrillRig, drill } from '../drill/drill.js'
-import { formatDuration } from '../drill/report.js'
 import type { DrillResult } from '../drill/result.js'
 import type { Scenario, ScenarioInput } from '../drill/scenario.js'
+import { formatDuration } from '../format.js'
 import { buildLedgerReport, type LedgerReport } from './ledger-report.js'
 import { ledgerReportMarkdown } from './markdown.js'
 

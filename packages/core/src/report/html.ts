@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { formatDuration, formatOffset } from '../drill/report.js'
+import { formatDuration, formatOffset } from '../format.js'
 import type { Measured } from '../receipts.js'
 import { detectorValueText, guardValueText } from './_values.js'
 import type { LedgerReport, ReportOperation } from './ledger-report.js'

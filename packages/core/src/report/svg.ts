@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { formatDuration, formatOffset } from '../drill/report.js'
+import { formatDuration, formatOffset } from '../format.js'
 import type { ReportOperation } from './ledger-report.js'
 
 /** Escapes text for HTML and XML text and attribute values. */

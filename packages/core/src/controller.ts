@@ -220,7 +220,12 @@ export interface Controller extends EngineEvents {
   dryRun(to: RegionId): Promise<DryRunReport>
 }
 
-const DEFAULT_TARGETS: RecoveryTargets = { rtoMs: 15 * 60_000, rpoMs: 5 * 60_000 }
+/** The controller's defaults, shared with drill scenarios (which run controllers). */
+export const CONTROLLER_DEFAULTS = {
+  targets: { rtoMs: 15 * 60_000, rpoMs: 5 * 60_000 } as RecoveryTargets,
+  probeIntervalMs: 30_000,
+  lease: { ttlMs: 30_000, renewEveryMs: 10_000 },
+} as const
 
 function withTimeout<T>(
   clock: Clock,
@@ -273,10 +278,10 @@ export function createController(options: ControllerOptions): Controller {
   const clock = options.clock ?? createSystemClock()
   const policy = options.policy ?? defaultPolicy
   const guards: Guards = createGuards(options.guards)
-  const targets: RecoveryTargets = { ...DEFAULT_TARGETS, ...options.targets }
-  const probeEveryMs = options.probeIntervalMs ?? 30_000
-  const ttlMs = options.lease?.ttlMs ?? 30_000
-  const renewEveryMs = options.lease?.renewEveryMs ?? 10_000
+  const targets: RecoveryTargets = { ...CONTROLLER_DEFAULTS.targets, ...options.targets }
+  const probeEveryMs = options.probeIntervalMs ?? CONTROLLER_DEFAULTS.probeIntervalMs
+  const ttlMs = options.lease?.ttlMs ?? CONTROLLER_DEFAULTS.lease.ttlMs
+  const renewEveryMs = options.lease?.renewEveryMs ?? CONTROLLER_DEFAULTS.lease.renewEveryMs
   const decideTimeoutMs = options.decideTimeoutMs ?? 5_000
   for (const [path, v] of [
     ['probeIntervalMs', probeEveryMs],

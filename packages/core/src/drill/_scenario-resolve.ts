@@ -4,6 +4,7 @@
  * @internal
  * @module
  */
+import { CONTROLLER_DEFAULTS } from '../controller.js'
 import { ConfigError } from '../errors.js'
 import { resolveFailbackStages } from '../failback.js'
 import { DEFAULT_GUARD_OPTIONS, GUARD_NAMES, resolveGuardOptions } from '../guards.js'
@@ -420,14 +421,19 @@ export function resolveScenario(input: unknown): Scenario {
     start = Date.parse(t)
   }
   const probeIntervalMs =
-    s.probeIntervalMs === undefined ? 30_000 : duration('probeIntervalMs', s.probeIntervalMs)
+    s.probeIntervalMs === undefined
+      ? CONTROLLER_DEFAULTS.probeIntervalMs
+      : duration('probeIntervalMs', s.probeIntervalMs)
   if (probeIntervalMs <= 0) throw new ConfigError('probeIntervalMs', 'must be positive')
 
   const l = record('lease', s.lease ?? {}, ['ttlMs', 'renewEveryMs'])
   const lease = {
-    ttlMs: l.ttlMs === undefined ? 30_000 : duration('lease.ttlMs', l.ttlMs),
+    ttlMs:
+      l.ttlMs === undefined ? CONTROLLER_DEFAULTS.lease.ttlMs : duration('lease.ttlMs', l.ttlMs),
     renewEveryMs:
-      l.renewEveryMs === undefined ? 10_000 : duration('lease.renewEveryMs', l.renewEveryMs),
+      l.renewEveryMs === undefined
+        ? CONTROLLER_DEFAULTS.lease.renewEveryMs
+        : duration('lease.renewEveryMs', l.renewEveryMs),
   }
   if (lease.renewEveryMs <= 0) throw new ConfigError('lease.renewEveryMs', 'must be positive')
   if (lease.renewEveryMs >= lease.ttlMs)
@@ -435,8 +441,14 @@ export function resolveScenario(input: unknown): Scenario {
 
   const t = record('targets', s.targets ?? {}, ['rtoMs', 'rpoMs'])
   const targets = {
-    rtoMs: t.rtoMs === undefined ? 15 * 60_000 : duration('targets.rtoMs', t.rtoMs),
-    rpoMs: t.rpoMs === undefined ? 5 * 60_000 : duration('targets.rpoMs', t.rpoMs),
+    rtoMs:
+      t.rtoMs === undefined
+        ? CONTROLLER_DEFAULTS.targets.rtoMs
+        : duration('targets.rtoMs', t.rtoMs),
+    rpoMs:
+      t.rpoMs === undefined
+        ? CONTROLLER_DEFAULTS.targets.rpoMs
+        : duration('targets.rpoMs', t.rpoMs),
   }
 
   const guards = record(
